@@ -1,0 +1,65 @@
+# robint: the README's commands. `make install` is idempotent; `make test` and `make paper` run it first.
+SHELL := /bin/bash
+PY      := .venv/bin/python
+PIP     := .venv/bin/pip
+STAMP   := .venv/.robint-installed
+FMNIST  ?= /usr/share/datasets/fashion-mnist
+TORCH   := torch==2.14.1 torchvision==0.29.1
+
+.PHONY: install test export-check nbtest pytest paper bench clean-cache help
+
+help:
+	@echo "make install  - create .venv, install torch + robint[dev], Fashion-MNIST, the python3 kernel"
+	@echo "make test     - install, check notebooks and package are in sync, nbdev_test, pytest tests/"
+	@echo "make paper    - regenerate figures/fashion-cpu (robint-paper --profile fashion-cpu)"
+
+install: $(STAMP) fashion-mnist
+
+# Re-installs only when the package metadata changes; otherwise this target costs nothing.
+$(STAMP): settings.ini setup.py
+	@test -x $(PY) || python3 -m venv .venv
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q -e '.[dev]'
+	@# torchattacks 3.5.1 pins requests~=2.25 (clashes with jupyterlab); it needs nothing beyond torch/scipy/tqdm/requests
+	$(PIP) install -q --no-deps torchattacks==3.5.1
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (robint)" >/dev/null
+	@touch $(STAMP)
+
+.PHONY: fashion-mnist
+fashion-mnist:
+	@if [ -f $(FMNIST)/train-images-idx3-ubyte.gz ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Fashion-MNIST missing under $(FMNIST): installing Debian's dataset-fashion-mnist"; \
+	  (apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist >/dev/null)) \
+	   || echo "WARNING: apt-get could not install dataset-fashion-mnist; see README (Data)"; \
+	else \
+	  echo "NOTE: Fashion-MNIST is not under $(FMNIST). Run 'sudo apt-get install dataset-fashion-mnist'," \
+	       "or set ROBINT_DATA to a folder holding the idx files (see README, Data)."; \
+	fi
+
+# Fails when the notebooks and robint/ disagree (someone edited robint/*.py or forgot nbdev_export).
+export-check: install
+	@tmp=$$(mktemp -d) && cp -r robint $$tmp/before && .venv/bin/nbdev_export && \
+	if ! diff -r -q -x __pycache__ $$tmp/before robint; then \
+	  echo "ERROR: nbdev_export changed robint/: notebooks and package were out of sync." \
+	       "Review the change above (robint/ is now what the notebooks export) and commit nbs/ and robint/ together."; \
+	  rm -rf $$tmp; exit 1; fi; rm -rf $$tmp; echo "nbs/ and robint/ in sync"
+
+nbtest: install
+	.venv/bin/nbdev_test --n_workers 2 --timing
+
+pytest: install
+	.venv/bin/pytest -q tests/
+
+test: export-check nbtest pytest
+
+paper: install
+	.venv/bin/robint-paper --profile fashion-cpu
+
+bench: install
+	.venv/bin/robint-bench
+
+clean-cache:
+	rm -rf .cache
