@@ -16,7 +16,7 @@ help:
 install: $(STAMP) fashion-mnist
 
 # Re-installs only when the package metadata changes; otherwise this target costs nothing.
-$(STAMP): settings.ini setup.py
+$(STAMP): settings.ini setup.py pyproject.toml
 	@test -x $(PY) || python3 -m venv .venv
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH)
