@@ -13,18 +13,22 @@ help:
 	@echo "make test     - install, check notebooks and package are in sync, nbdev_test, pytest tests/"
 	@echo "make paper    - regenerate figures/fashion-cpu (robint-paper --profile fashion-cpu)"
 
-install: $(STAMP) fashion-mnist
+install: venv fashion-mnist
 
-# Re-installs only when the package metadata changes; otherwise this target costs nothing.
-$(STAMP): settings.ini setup.py pyproject.toml
-	@test -x $(PY) || python3 -m venv .venv
-	$(PIP) install -q --upgrade pip
-	$(PIP) install -q $(TORCH)
-	$(PIP) install -q -e '.[dev]'
-	@# torchattacks 3.5.1 pins requests~=2.25 (clashes with jupyterlab); it needs nothing beyond torch/scipy/tqdm/requests
-	$(PIP) install -q --no-deps torchattacks==3.5.1
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (robint)" >/dev/null
-	@touch $(STAMP)
+# Re-installs only when the package metadata (settings.ini, setup.py, pyproject.toml) changes content; else ~0 s.
+.PHONY: venv
+venv:
+	@h=$$(cat settings.ini setup.py pyproject.toml | sha256sum | cut -c1-16); \
+	if [ -x $(PY) ] && [ "$$(cat $(STAMP) 2>/dev/null)" = "$$h" ]; then exit 0; fi; \
+	set -e; test -x $(PY) || python3 -m venv .venv; \
+	echo "installing into .venv (torch, robint[dev], kernel)"; \
+	$(PIP) install -q --upgrade pip; \
+	$(PIP) install -q $(TORCH); \
+	$(PIP) install -q -e '.[dev]'; \
+	: "torchattacks 3.5.1 pins requests~=2.25 (clashes with jupyterlab); it needs nothing beyond torch/scipy/tqdm/requests"; \
+	$(PIP) install -q --no-deps torchattacks==3.5.1; \
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (robint)" >/dev/null; \
+	echo $$h > $(STAMP)
 
 .PHONY: fashion-mnist
 fashion-mnist:
