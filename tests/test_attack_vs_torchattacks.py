@@ -4,7 +4,7 @@ import torch
 from robint.data import load_fashion_mnist, channel_stats
 from robint.models import create_model
 from robint.train import TrainConfig, train
-from robint.attacks import pgd, L2Step, predict
+from robint.attacks import pgd, L2Step, predict, evaluate_robustness as robint_eval
 
 torchattacks = pytest.importorskip('torchattacks')
 
@@ -34,3 +34,12 @@ def test_pgd20_l2_agrees_with_torchattacks(fashion_model):
     assert abs(acc_ours - acc_peer) <= 0.01          # within 1 point on 1,000 test images
     assert acc_ours <= acc_peer + 1e-9               # keeping each example's best iterate can only be stronger
     assert ((ours - x).flatten(1).norm(dim=1) <= eps + 1e-5).all()
+
+def test_strong_evaluation_sanity_with_autoattack(fashion_model):
+    m, x, y = fashion_model
+    ev = robint_eval(m, x[:100], y[:100], 'L2', eps=[0.15, 0.3], iters=20, restarts=1, autoattack=True, progress=False)
+    rows = {r['eps']: r for r in ev['rows']}
+    print(f"\nclean {ev['clean']:.2f}; " + '; '.join(f"eps={e:g}: PGD {r['pgd']:.2f} AA {r['autoattack']:.2f}" for e, r in rows.items()))
+    assert ev['checks'] == {'eps0_equals_clean': True, 'pgd_non_increasing': True, 'autoattack_le_pgd': True,
+                            'autoattack_non_increasing': True}, ev['checks']
+    assert rows[0.0]['autoattack'] == ev['clean'] and rows[0.3]['autoattack'] < ev['clean']   # AutoAttack really attacked
