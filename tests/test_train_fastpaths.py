@@ -1,25 +1,19 @@
 "The opt-in fast paths of training (bf16 autocast, channels_last, torch.compile, FGSM with random start) on the CPU."
 import torch
-from robint.data import Split
+from robint.data import toy_split
 from robint.models import create_model
 from robint.train import TrainConfig, train
 from robint.attacks import accuracy, pgd_correct
-
-def _toy(n, seed):
-    "Two classes: bright left half vs bright right half, plus noise"
-    g = torch.Generator().manual_seed(seed); y = torch.arange(n) % 2
-    x = torch.rand(n, 1, 8, 8, generator=g) * 0.5; x[y == 0, :, :, :4] += 0.5; x[y == 1, :, :, 4:] += 0.5
-    return Split((x.clamp(0, 1) * 255).byte(), y)
 
 def _fit(tmp_path, name, **kw):
     torch.manual_seed(0)
     m = create_model('small_resnet', num_classes=2, in_channels=1, depth=8, width=4)
     cfg = TrainConfig(epochs=3, batch_size=32, lr=0.05, ckpt_every=0, eps=0.5, **kw)
-    res = train(m, _toy(256, 0), cfg, tmp_path/name, progress=False)
+    res = train(m, toy_split(256, 0), cfg, tmp_path/name, progress=False)
     return m, res
 
 def test_fast_paths_learn_like_fp32(tmp_path):
-    te = _toy(256, 1); x, y = te.floats(), te.y
+    te = toy_split(256, 1); x, y = te.floats(), te.y
     base, rb = _fit(tmp_path, 'fp32', attack='pgd', attack_iters=3)
     fast, rf = _fit(tmp_path, 'fast', attack='fgsm_rs', amp=True, channels_last=True)
     for m, r in ((base, rb), (fast, rf)):

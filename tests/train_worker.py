@@ -7,16 +7,14 @@ import os, sys, time
 from pathlib import Path
 import torch
 from robint.core import save_checkpoint
-from robint.data import Split
+from robint.data import toy_split
 from robint.models import create_model
 import robint.train as rt
 
 out = Path(sys.argv[1]); epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 2
 ckpt_every = int(sys.argv[3]) if len(sys.argv) > 3 else 0; slow = float(sys.argv[4]) if len(sys.argv) > 4 else 0.
 torch.set_num_threads(1)
-g = torch.Generator().manual_seed(0); n = 256; y = torch.arange(n) % 2
-x = torch.rand(n, 1, 8, 8, generator=g) * 0.5; x[y == 0, :, :, :4] += 0.5; x[y == 1, :, :, 4:] += 0.5
-data = Split((x.clamp(0, 1) * 255).byte(), y)
+data = toy_split(256, seed=0)
 torch.manual_seed(int(os.environ.get('RANK', '0')))   # ranks start from different inits: DDP must broadcast rank 0's
 model = create_model('small_resnet', num_classes=2, in_channels=1, depth=8, width=4)
 cfg = rt.TrainConfig(epochs=epochs, batch_size=32, lr=0.05, attack='pgd', eps=0.5, attack_iters=2, ckpt_every=ckpt_every)
