@@ -13,9 +13,9 @@ from .core import check_int, check_choice, check_images, check_labels
 
 # %% auto #0
 __all__ = ['OUTPUTS', 'BASELINES', 'PARTS', 'CURVE_BASELINES', 'integrated_gradients', 'shap_gradient', 'expected_gradients',
-           'attribution_map', 'shared_scale', 'attribution_figure', 'attribution_grid', 'gini', 'entropy',
-           'mass_in_mask', 'pointing_game', 'deletion_insertion', 'spearman', 'weighted_layers', 'randomisation_check',
-           'interpretability_metrics', 'summarise']
+           'attribution_map', 'shared_scale', 'show_image', 'attribution_figure', 'attribution_grid', 'image_grid',
+           'gini', 'entropy', 'mass_in_mask', 'pointing_game', 'deletion_insertion', 'spearman', 'weighted_layers',
+           'randomisation_check', 'interpretability_metrics', 'summarise']
 
 # %% ../nbs/05_attribution.ipynb #dbdeed50
 OUTPUTS = ('prob', 'logit')
@@ -177,7 +177,7 @@ def expected_gradients(model:nn.Module,      # classifier taking images in [0,1]
             attr.index_add_(0, i, (g * diff).detach())
     return attr / nsamples
 
-# %% ../nbs/05_attribution.ipynb #0fc9897c
+# %% ../nbs/05_attribution.ipynb #e7510f24
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
@@ -194,11 +194,13 @@ def shared_scale(maps, q:float=0.995)->float:
 
 def _grey(img:Tensor)->np.ndarray: return img.detach().float().mean(0).cpu().numpy()   # (H,W)
 
-def _show_image(ax, img:Tensor):
-    "Draw one (C,H,W) image in [0,1]"
-    if img.shape[0] == 1: ax.imshow(img[0].detach().cpu(), cmap='gray', vmin=0, vmax=1)
-    else: ax.imshow(img.detach().float().permute(1, 2, 0).cpu().clamp(0, 1).numpy())
+def show_image(ax, img:Tensor, title:str|None=None, color:str='black'):
+    "Draw one (C,H,W) image in [0,1] on `ax`, without ticks, with an optional small title"
+    img = img.detach().float().cpu()
+    if img.shape[0] == 1: ax.imshow(img[0], cmap='gray', vmin=0, vmax=1)
+    else: ax.imshow(img.permute(1, 2, 0).clamp(0, 1).numpy())
     ax.set_xticks([]); ax.set_yticks([])
+    if title: ax.set_title(title, fontsize=7, color=color)
 
 def _show_attr(ax, img:Tensor, amap:Tensor, vmax:float, overlay:bool=True, cmap:str='bwr'):
     "Draw a signed map with limits [-vmax, vmax], over the grey image when `overlay`; returns the colour mappable"
@@ -212,7 +214,7 @@ def _show_attr(ax, img:Tensor, amap:Tensor, vmax:float, overlay:bool=True, cmap:
 
 def _name(c, class_names): return class_names[int(c)] if class_names is not None else str(int(c))
 
-# %% ../nbs/05_attribution.ipynb #faa340fe
+# %% ../nbs/05_attribution.ipynb #2ad25596
 def _check_attr_dict(attributions:dict, x:Tensor, name:str='attributions'):
     "Check {key: (N,C,H,W) tensor} against the images x"
     if not isinstance(attributions, dict) or not attributions: raise ValueError(f"{name} must be a non-empty dict; got {type(attributions).__name__}")
@@ -237,7 +239,7 @@ def attribution_figure(images:Tensor,           # (N,C,H,W) in [0,1], one row ea
     n = len(images)
     fig, axs = plt.subplots(n, 1 + len(cols), figsize=(size * (1 + len(cols)), size * n + 0.9), squeeze=False, layout='constrained')
     for i in range(n):
-        _show_image(axs[i, 0], images[i])
+        show_image(axs[i, 0], images[i])
         if labels is not None: axs[i, 0].set_ylabel(f"true: {_name(labels[i], class_names)}", fontsize=8)
     for m, d in attributions.items():
         maps = {k: attribution_map(a) for k, a in d.items()}
@@ -251,7 +253,7 @@ def attribution_figure(images:Tensor,           # (N,C,H,W) in [0,1], one row ea
         fig.colorbar(im, ax=axs[:, js].ravel().tolist(), orientation='horizontal', shrink=0.8, aspect=25, label=f"{m} (shared scale, ±{vmax:.2g})")
     return fig
 
-# %% ../nbs/05_attribution.ipynb #95589d5e
+# %% ../nbs/05_attribution.ipynb #5fdfe60c
 def attribution_grid(images:Tensor,           # (N,C,H,W) in [0,1], N <= rows*cols (24 in the paper)
                      attributions:dict,       # {model: (N,C,H,W) attributions}
                      labels:Tensor,           # true labels (N,)
@@ -284,7 +286,7 @@ def attribution_grid(images:Tensor,           # (N,C,H,W) in [0,1], N <= rows*co
                 ax, i = axs[r, c], r * cols + c
                 if i >= n: ax.axis('off'); continue
                 if p == 'images':
-                    _show_image(ax, images[i]); ax.set_title(_name(labels[i], class_names), fontsize=7)
+                    show_image(ax, images[i]); ax.set_title(_name(labels[i], class_names), fontsize=7)
                 else:
                     im = _show_attr(ax, images[i], maps[p][i], vmax, overlay)
                     ok = int(preds[p][i]) == int(labels[i])
@@ -294,7 +296,27 @@ def attribution_grid(images:Tensor,           # (N,C,H,W) in [0,1], N <= rows*co
     fig.colorbar(im, ax=np.atleast_1d(subs)[-1].axes, orientation='horizontal', shrink=0.6, aspect=30, label=f"{method} (shared scale, ±{vmax:.2g})")
     return fig
 
-# %% ../nbs/05_attribution.ipynb #c8abe7dd
+# %% ../nbs/05_attribution.ipynb #83eaf2db
+def image_grid(rows:dict,              # {row label: images (M,C,H,W) in [0,1]}; rows may differ in length
+               titles:dict|None=None,  # {row label: list of M strings} shown above the images
+               size:float=1.1,         # inches per image
+               title:str|None=None,    # figure title
+              )->Figure:
+    "A figure with one labelled row per entry of `rows`"
+    if not isinstance(rows, dict) or not rows: raise ValueError("rows must be a non-empty dict {label: images (M,C,H,W)}")
+    for k, v in rows.items(): check_images(v, f'rows[{k!r}]')
+    cols = max(len(v) for v in rows.values())
+    fig, axs = plt.subplots(len(rows), cols, figsize=(cols * size + 1.3, len(rows) * size + 0.4), squeeze=False, layout='constrained')
+    for r, (k, ims) in enumerate(rows.items()):
+        ts = (titles or {}).get(k) or [None] * len(ims)
+        for j in range(cols):
+            if j < len(ims): show_image(axs[r, j], ims[j], ts[j])
+            else: axs[r, j].axis('off')
+        axs[r, 0].set_ylabel(str(k), rotation=0, ha='right', va='center', fontsize=8)
+    if title: fig.suptitle(title, fontsize=10)
+    return fig
+
+# %% ../nbs/05_attribution.ipynb #19e4d7df
 def _shares(attr:Tensor)->Tensor:
     "|attr| per image as a flat float64 vector (N,D)"
     return attr.detach().double().abs().flatten(1)
@@ -311,7 +333,7 @@ def entropy(attr:Tensor)->Tensor:    # (N,) in nats, in [0, log D]
     a = _shares(attr); p = a / a.sum(1, keepdim=True).clamp_min(1e-300)
     return -(torch.where(p > 0, p * p.clamp_min(1e-300).log(), torch.zeros_like(p))).sum(1).float()
 
-# %% ../nbs/05_attribution.ipynb #dcf6cad4
+# %% ../nbs/05_attribution.ipynb #a5878387
 PARTS = ('pos', 'abs')
 
 def _check_mask_for(mask, attr:Tensor)->Tensor:
@@ -338,7 +360,7 @@ def pointing_game(attr:Tensor, mask:Tensor)->Tensor:   # (N,) bool
     top = attr.detach().float().sum(1).flatten(1).argmax(1)
     return m.flatten(1).gather(1, top[:, None])[:, 0]
 
-# %% ../nbs/05_attribution.ipynb #6209ebf1
+# %% ../nbs/05_attribution.ipynb #0ecaaeaf
 CURVE_BASELINES = ('black', 'blur')
 
 def _curve_baseline(baseline, x:Tensor)->Tensor:
@@ -385,7 +407,7 @@ def deletion_insertion(model:nn.Module,     # classifier taking images in [0,1];
     auc = [torch.trapezoid(c, frac, dim=1) for c in curves]
     return (*auc, *curves) if return_curves else tuple(auc)
 
-# %% ../nbs/05_attribution.ipynb #c2bbca31
+# %% ../nbs/05_attribution.ipynb #b7bf5018
 import copy
 
 def _rank(v:Tensor)->Tensor:
@@ -429,7 +451,7 @@ def randomisation_check(model:nn.Module,     # classifier taking images in [0,1]
                              spearman=spearman(ref, a).mean().item()))
     return rows
 
-# %% ../nbs/05_attribution.ipynb #9138412c
+# %% ../nbs/05_attribution.ipynb #2b101340
 def interpretability_metrics(model:nn.Module,   # classifier taking images in [0,1]
                              x:Tensor,          # images (N,C,H,W) in [0,1]
                              attr:Tensor,       # attributions (N,C,H,W) of the predicted class (or of `target`)

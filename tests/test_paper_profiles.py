@@ -1,0 +1,38 @@
+"The paper profiles carry the paper's settings exactly; every profile gives every paper notebook all it declares."
+import math
+import pytest
+from conftest import REPO
+from robint.pipeline import PROFILES, load_profile, paper_notebooks, notebook_parameters
+
+# The paper's protocol, from its text (sections 2-3 and the figure captions) and DESIGN.md's summary of its code.
+# gen_per_class: Table 2 uses 10,000 generated images over CIFAR-10's 10 classes; Table 5 9,000 over 150 classes.
+PAPER_COMMON = dict(batch_size=128, lr=0.01, momentum=0.9, weight_decay=5e-4, norm='L2', attack_iters=20, select_by='mean',
+                    epochs_standard=100, epochs_robust=100, eval_iters=20,
+                    ig_steps=50, ig_trials=10, ig_output='prob', shap_nsamples=200,
+                    gen_iters=60, gen_factor=4, gen_ridge=1e-4, inv_iters=10_000, inv_eps=1000, inv_step=1, vis_iters=400,
+                    vis_eps=1000, vis_step=1, fid_backbone='inception-v3', feature_backbone='inception-v3')
+PAPER = {'cifar10-paper': dict(PAPER_COMMON, dataset='cifar10', model='resnet18', eps=0.5, attack_step=0.1, eval_eps=0.5, eval_step=0.1,
+                               gen_eps=30, gen_step=0.5, gen_per_class=1000, vis_units=[130], paper_part='cifar10'),
+         'imagenet150-paper': dict(PAPER_COMMON, dataset='imagenet150', model='resnet50', eps=1.5, attack_step=2.5 * 1.5 / 20,
+                                   eval_eps=1.5, eval_step=2.5 * 1.5 / 20, gen_eps=40, gen_step=1, gen_per_class=60,
+                                   vis_units=[492], paper_part='imagenet150')}
+RUNNER = {'profile', 'out_dir', 'run_dir', 'data_root'}   # given by robint-paper, not by the profile
+
+@pytest.mark.parametrize('name', sorted(PAPER))
+def test_paper_profiles_match_the_paper(name):
+    prof = load_profile(name, REPO)
+    wrong = {k: (prof.get(k), v) for k, v in PAPER[name].items()
+             if not (prof.get(k) == v or (isinstance(v, float) and isinstance(prof.get(k), (int, float)) and math.isclose(prof[k], v)))}
+    assert not wrong, f"{name}: (profile, paper) differ for {wrong}"
+
+@pytest.fixture(scope='module')
+def declared():
+    return {nb.stem: set(notebook_parameters(nb)) - RUNNER for nb in paper_notebooks(REPO)}
+
+@pytest.mark.parametrize('name', PROFILES)
+def test_profiles_cover_every_notebook_parameter(name, declared):
+    prof = load_profile(name, REPO)
+    missing = {nb: sorted(p - set(prof)) for nb, p in declared.items() if p - set(prof)}
+    assert not missing, f"profile {name} lacks parameters: {missing}"
+    unused = set(prof) - set().union(*declared.values()) - {'profile', 'dataset_label', 'deviations', 'data_root'}
+    assert not unused, f"profile {name} sets parameters no notebook declares: {sorted(unused)}"

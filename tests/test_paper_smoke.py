@@ -1,0 +1,79 @@
+"The smoke profile through papermill end to end: every figure and table of the paper regenerated, cached on rerun."
+import json, math, re, shutil, subprocess, sys, time
+from pathlib import Path
+import pytest
+from conftest import REPO
+
+FIGURES = ['fig02_ig_shap_samples', 'fig03_generation_standard', 'fig03_generation_robust', 'fig04_inversion_other_class',
+           'fig05_feature_vis_a', 'fig10_ig_grid', 'fig11_inversion_noise', 'fig12_feature_vis_b', 'fig13_shap_grid',
+           'fig14_generation_seeds', 'figA_training_curves', 'figB_accuracy_vs_eps', 'figE_randomisation_check']
+TABLES = ['table1_accuracy', 'table2_fid', 'table3_inversion_distance', 'tableA_training', 'tableB_accuracy_vs_eps', 'tableD2_ig_completeness',
+          'tableD_interpretability', 'tableE_randomisation', 'tableF_representation_distance', 'tableG_feature_vis']
+
+@pytest.fixture(scope='module')
+def smoke(tmp_path_factory, fashion_root):
+    "A copy of the checkout's paper notebooks and profiles, run once with the smoke profile"
+    from robint.pipeline import run_paper
+    root = tmp_path_factory.mktemp('checkout')
+    shutil.copy(REPO/'settings.ini', root)
+    shutil.copytree(REPO/'nbs'/'paper', root/'nbs'/'paper', ignore=shutil.ignore_patterns('.ipynb_checkpoints'))
+    t = time.perf_counter(); first = run_paper('smoke', root=root, progress=False); secs = time.perf_counter() - t
+    return root, first, secs
+
+def test_every_figure_and_table_exists(smoke):
+    root, first, secs = smoke
+    out = root/'figures'/'smoke'
+    assert set(first.values()) == {'ran'} and len(first) == 6, first
+    missing = [f'{f}.png' for f in FIGURES if not (out/f'{f}.png').stat().st_size > 1000] + \
+              [f'{t}.{e}' for t in TABLES for e in ('csv', 'md') if not (out/f'{t}.{e}').exists()]
+    assert not missing, missing
+    assert all((root/'runs'/'smoke'/f'{nb}.html').exists() for nb in first)     # executed notebooks, readable without Jupyter
+    print(f"smoke sequence: {secs:.0f} s")
+
+def test_results_hold_every_table_with_finite_numbers(smoke):
+    root, _, _ = smoke
+    from robint.pipeline import check_finite
+    res = json.loads((root/'figures'/'smoke'/'results.json').read_text())
+    assert set(TABLES) <= set(res), sorted(set(TABLES) - set(res))
+    assert check_finite(res) == []
+    for t in TABLES:
+        nums = [v for row in res[t]['rows'] for v in row if isinstance(v, (int, float))]
+        assert nums and all(math.isfinite(v) for v in nums), t
+    assert set(res['wall_time_s']) == {'01_train', '02_robustness', '03_attributions', '04_generation', '05_inversion', '06_feature_vis'}
+
+def test_every_paper_figure_and_table_has_a_counterpart(smoke):
+    root, _, _ = smoke
+    res = json.loads((root/'figures'/'smoke'/'results.json').read_text())
+    refs = ' '.join(str(e.get('paper') or '') for e in list(res['figures'].values()) + [res[t] for t in TABLES])
+    assert {int(n) for n in re.findall(r'Figure (\d+)', refs)} >= set(range(2, 20))
+    assert {int(n) for n in re.findall(r'Table (\d+)', refs)} >= set(range(1, 7))
+    index = (root/'figures'/'smoke'/'README.md').read_text()
+    assert all(f'({f}.png)' in index for f in FIGURES) and 'Deviations from the paper' in index
+    assert '93.2' in index                                       # the paper's Table 1 beside ours
+
+def test_second_run_is_cached(smoke):
+    root, _, _ = smoke
+    from robint.pipeline import run_paper
+    before = {p: p.stat().st_mtime_ns for p in (root/'figures'/'smoke').glob('*.png')}
+    t = time.perf_counter(); again = run_paper('smoke', root=root, progress=False); secs = time.perf_counter() - t
+    assert set(again.values()) == {'cached'}, again
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    assert secs < 60, secs
+
+def test_a_papermill_parameter_changes_the_result(smoke, tmp_path):
+    "papermill -p eval_eps 0.0: Table 1's adversarial column becomes the clean accuracy"
+    root, _, _ = smoke
+    out = tmp_path/'fig'
+    cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(root/'nbs'/'paper'/'02_robustness.ipynb'), str(tmp_path/'02.ipynb'),
+           '-p', 'out_dir', str(out), '-p', 'run_dir', str(root/'runs'/'smoke'), '-p', 'eval_eps', '0.0', '-p', 'sweep_n', '50']
+    subprocess.run(cmd, check=True, cwd=root/'nbs'/'paper', capture_output=True)
+    ours = json.loads((out/'results.json').read_text())['table1_accuracy']
+    base = json.loads((root/'figures'/'smoke'/'results.json').read_text())['table1_accuracy']
+    col = lambda t, name: [r[t['columns'].index(name)] for r in t['rows']]
+    assert col(ours, 'L2 accuracy (eps=0)') == col(ours, 'clean accuracy')
+    assert col(base, 'L2 accuracy (eps=1)') != col(base, 'clean accuracy')
+
+def test_help_notebook_lists_parameters_with_help():
+    r = subprocess.run([sys.executable, '-m', 'papermill', '--help-notebook', str(REPO/'nbs'/'paper'/'04_generation.ipynb')],
+                       capture_output=True, text=True, check=True)
+    assert 'gen_eps' in r.stdout and 'L2 radius of generation, pixel units' in r.stdout
