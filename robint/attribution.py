@@ -148,7 +148,7 @@ def shap_gradient(model:nn.Module,      # classifier taking images in [0,1]; run
             out[i] = torch.from_numpy(_shap_array(vals, 1)[:, 0]).to(x.device, x.dtype)
         return out
 
-# %% ../nbs/05_attribution.ipynb #3017905f
+# %% ../nbs/05_attribution.ipynb #59259e94
 def expected_gradients(model:nn.Module,      # classifier taking images in [0,1]; run in eval mode, mode restored
                        x:Tensor,             # images to explain (N,C,H,W) in [0,1]
                        background:Tensor,    # reference images (B,C,H,W) in [0,1], e.g. training images
@@ -157,6 +157,7 @@ def expected_gradients(model:nn.Module,      # classifier taking images in [0,1]
                        batch_size:int=64,    # interpolated images per pass (64 measured fastest on 2 CPU cores; larger on GPUs)
                        generator:torch.Generator|None=None, # randomness of references and alphas
                        output:str='logit',   # explain the 'logit' (as shap does) or the softmax 'prob'
+                       amp:bool=False,       # bf16 autocast for the passes (fast on CPUs with AMX and recent GPUs; gradients accumulate in fp32)
                       )->Tensor:             # attributions (N,C,H,W)
     "Expected gradients (Erion et al.) of the class `target`, all samples of all images in large batches"
     check_images(x, 'x'); background = _check_background(background, x)
@@ -172,7 +173,8 @@ def expected_gradients(model:nn.Module,      # classifier taking images in [0,1]
             i, r, a = img[s:s+batch_size], background[ref[s:s+batch_size]], alpha[s:s+batch_size, None, None, None]
             diff = x[i] - r                                                   # (B,C,H,W)
             pts = (r + a * diff).requires_grad_()
-            out = f(pts).gather(1, tgt[i, None]).sum()
+            with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+                out = f(pts).float().gather(1, tgt[i, None]).sum()
             g, = torch.autograd.grad(out, pts)
             attr.index_add_(0, i, (g * diff).detach())
     return attr / nsamples
