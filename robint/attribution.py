@@ -12,10 +12,11 @@ from torch import nn, Tensor
 from .core import check_int, check_choice, check_images, check_labels
 
 # %% auto #0
-__all__ = ['OUTPUTS', 'BASELINES', 'PARTS', 'CURVE_BASELINES', 'integrated_gradients', 'shap_gradient', 'expected_gradients',
-           'attribution_map', 'shared_scale', 'show_image', 'attribution_figure', 'attribution_grid', 'image_grid',
-           'gini', 'entropy', 'mass_in_mask', 'pointing_game', 'deletion_insertion', 'spearman', 'weighted_layers',
-           'randomisation_check', 'interpretability_metrics', 'summarise']
+__all__ = ['OUTPUTS', 'BASELINES', 'PARTS', 'CURVE_BASELINES', 'SALIENCY_METHODS', 'integrated_gradients', 'shap_gradient',
+           'expected_gradients', 'attribution_map', 'shared_scale', 'show_image', 'attribution_figure',
+           'attribution_grid', 'image_grid', 'gini', 'entropy', 'mass_in_mask', 'pointing_game', 'deletion_insertion',
+           'spearman', 'weighted_layers', 'randomisation_check', 'interpretability_metrics', 'summarise',
+           'top_fraction', 'auto_saliency']
 
 # %% ../nbs/05_attribution.ipynb #dbdeed50
 OUTPUTS = ('prob', 'logit')
@@ -478,3 +479,48 @@ def summarise(metrics:dict)->dict:   # name -> (mean, 95% half-width, n) over th
         v = v[torch.isfinite(v)].double()
         out[k] = (v.mean().item() if len(v) else float('nan'), 1.96 * v.std().item() / len(v) ** 0.5 if len(v) > 1 else float('nan'), len(v))
     return out
+
+# %% ../nbs/05_attribution.ipynb #d6c57030
+import math
+from tqdm.auto import tqdm
+SALIENCY_METHODS = ('ig', 'shap')
+
+def top_fraction(attr:Tensor,     # (N,C,H,W) attributions
+                 q:float,         # fraction of pixels kept, in (0,1]
+                )->Tensor:        # (N,1,H,W) bool, exactly ceil(q*H*W) True per image
+    "The pixels with the largest |attribution| (summed over channels), a fraction q of each image"
+    if not isinstance(attr, Tensor) or attr.ndim != 4: raise ValueError(f"attr must be a tensor (N,C,H,W); got {getattr(attr, 'shape', type(attr).__name__)}")
+    if not (isinstance(q, (int, float)) and 0 < q <= 1): raise ValueError(f"q must be a fraction of pixels in (0,1]; got {q}")
+    n, _, h, w = attr.shape; k = math.ceil(q * h * w)
+    mag = attr.detach().float().abs().sum(1).flatten(1)                      # (N,H*W)
+    out = torch.zeros_like(mag, dtype=torch.bool)
+    out.scatter_(1, mag.topk(k, 1).indices, True)
+    return out.view(n, 1, h, w)
+
+def auto_saliency(model:nn.Module,          # standard model whose attributions define saliency
+                  x:Tensor,                 # images (N,C,H,W) in [0,1] (e.g. the whole training split)
+                  y:Tensor,                 # their labels (N,): the class explained
+                  q:float=0.2,              # fraction of pixels marked salient per image
+                  method:str='ig',          # 'ig' (black baseline) or 'shap' (expected gradients against `background`)
+                  n_steps:int=16,           # IG: trapezoid points; shap: samples per image
+                  background:Tensor|None=None, # shap: reference images in [0,1]
+                  output:str='logit',       # explain the 'logit' or the softmax 'prob'
+                  batch_size:int=256,       # images per attribution call
+                  amp:bool=False,           # shap: bf16 autocast
+                  progress:bool=True,
+                 )->Tensor:                 # (N,1,H,W) bool salient pixels, on the CPU
+    "Salient pixels of every image: the top fraction `q` of a standard model's attribution of the true class"
+    check_images(x, 'x'); check_labels(y, len(x), getattr(model, 'num_classes', None) or int(2**62))
+    check_choice(method, 'method', SALIENCY_METHODS); check_choice(output, 'output', OUTPUTS)
+    check_int(n_steps, 'n_steps', lo=2); check_int(batch_size, 'batch_size', lo=1)
+    if not 0 < q <= 1: raise ValueError(f"q must be a fraction of pixels in (0,1]; got {q}")
+    if method == 'shap':
+        if background is None: raise ValueError("method='shap' needs background images (B,C,H,W), e.g. 100 training images")
+        check_images(background, 'background')
+    out, g = [], torch.Generator(device=x.device).manual_seed(0)
+    for i in tqdm(range(0, len(x), batch_size), desc=f'saliency ({method})', disable=not progress):
+        xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+        if method == 'ig': a = integrated_gradients(model, xb, yb, baseline='black', n_steps=n_steps, output=output)
+        else: a = expected_gradients(model, xb, background, yb, nsamples=n_steps, generator=g, output=output, amp=amp)
+        out.append(top_fraction(a, q).cpu())
+    return torch.cat(out)
