@@ -188,7 +188,7 @@ def pgd(model:nn.Module,              # classifier taking images in [0,1]; put i
     finally:
         model.train(was_training)
 
-# %% ../nbs/03_attacks.ipynb #8384ee97
+# %% ../nbs/03_attacks.ipynb #fda81260
 @torch.no_grad()
 def predict(model:nn.Module, x:Tensor, batch_size:int=256, amp:bool=False)->Tensor:
     "Predicted labels (N,) in eval mode, batch by batch (the model's mode is restored)"
@@ -205,7 +205,8 @@ def accuracy(model:nn.Module, x:Tensor, y:Tensor, batch_size:int=256)->float:
 def pgd_correct(model, x, y, norm:str, eps:float, iters:int=20, step_size:float|None=None, restarts:int=1,
                 batch_size:int=256, seed:int=0, amp:bool=False, progress:bool=False)->Tensor:
     "Per-example bool (N,): still correctly classified after PGD-`iters` with `restarts` (random starts after the first)"
-    check_int(restarts, 'restarts', lo=1)
+    check_int(restarts, 'restarts', lo=1); check_int(batch_size, 'batch_size', lo=1); check_images(x, 'x')
+    check_labels(y, len(x), getattr(model, 'num_classes', None) or int(2**62)); _amp_dtype(amp)
     step = make_step(norm, eps, step_size, iters); step.check_eps(x)
     ok = predict(model, x, batch_size) == y
     g = torch.Generator(device=x.device).manual_seed(seed)
