@@ -443,7 +443,7 @@ register_row('ig_vs_captum', 0.95, "Integrated Gradients, {steps} trapezoid poin
 register_row('ig_vs_loop', 3.0, "Integrated Gradients as above: robint (captum, all points batched) vs a per-step Python loop "
              "(one forward/backward of the batch per point)", partial(ig_setup, 'loop'), _IG_PARAMS, _IG_QUICK);
 
-# %% ../nbs/10_bench.ipynb #6120485d
+# %% ../nbs/10_bench.ipynb #6dd0976d
 def adv_epoch_setup(n:int=8192, batch:int=128, depth:int=8, width:int=32, attack_iters:int=5, eps:float=1.0, fast:bool=True):
     "One adversarial-training epoch: robint.train.train vs a plain loop with torchattacks.PGDL2 + SGD"
     import tempfile, torch.nn.functional as F
@@ -485,9 +485,9 @@ def adv_epoch_setup(n:int=8192, batch:int=128, depth:int=8, width:int=32, attack
 
 register_row('adv_train_epoch', 1.5, "one L2 PGD-{attack_iters} adversarial-training epoch (eps {eps:g}, random start) of small_resnet-{depth} w{width} "
              "on {n} 28x28 images, batch {batch}: robint.train.train (bf16 + channels-last: {fast}) vs a plain loop with torchattacks.PGDL2 + SGD in fp32",
-             adv_epoch_setup, dict(n=8192, batch=128, depth=8, width=32, attack_iters=5, eps=1.0, fast=True), dict(n=1024));
+             adv_epoch_setup, dict(n=8192, batch=128, depth=8, width=32, attack_iters=5, eps=1.0, fast=True), dict(n=512));
 
-# %% ../nbs/10_bench.ipynb #0a81e080
+# %% ../nbs/10_bench.ipynb #9cc9c409
 class _Uint8Set(torch.utils.data.Dataset):
     "uint8 images as the dataset torch-fidelity iterates"
     def __init__(self, x): self.x = x
@@ -512,7 +512,7 @@ def fid_setup(n:int=500, size:int=32, batch:int=50):
     return ours, peer, check
 
 register_row('fid', 1.0, "FID of two sets of {n} {size}x{size} RGB images on EfficientNet-Lite0 (final features), batch {batch}: "
-             "robint.metrics.fid vs torch_fidelity.calculate_metrics with the same backbone", fid_setup, dict(n=500, size=32, batch=50), dict(n=100));
+             "robint.metrics.fid vs torch_fidelity.calculate_metrics with the same backbone", fid_setup, dict(n=500, size=32, batch=50), dict(n=24));
 
 # %% ../nbs/10_bench.ipynb #8af01011
 def step_flops(model:nn.Module, x:Tensor, y:Tensor, amp:bool=False)->int:
