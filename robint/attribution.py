@@ -13,10 +13,10 @@ from .core import check_int, check_choice, check_images, check_labels
 
 # %% auto #0
 __all__ = ['OUTPUTS', 'BASELINES', 'PARTS', 'CURVE_BASELINES', 'SALIENCY_METHODS', 'integrated_gradients', 'shap_gradient',
-           'expected_gradients', 'attribution_map', 'shared_scale', 'show_image', 'attribution_figure',
-           'attribution_grid', 'image_grid', 'gini', 'entropy', 'mass_in_mask', 'pointing_game', 'deletion_insertion',
-           'spearman', 'weighted_layers', 'randomisation_check', 'interpretability_metrics', 'summarise',
-           'top_fraction', 'auto_saliency']
+           'fold_batchnorm', 'expected_gradients', 'attribution_map', 'shared_scale', 'show_image',
+           'attribution_figure', 'attribution_grid', 'image_grid', 'gini', 'entropy', 'mass_in_mask', 'pointing_game',
+           'deletion_insertion', 'spearman', 'weighted_layers', 'randomisation_check', 'interpretability_metrics',
+           'summarise', 'top_fraction', 'auto_saliency']
 
 # %% ../nbs/05_attribution.ipynb #dbdeed50
 OUTPUTS = ('prob', 'logit')
@@ -149,7 +149,22 @@ def shap_gradient(model:nn.Module,      # classifier taking images in [0,1]; run
             out[i] = torch.from_numpy(_shap_array(vals, 1)[:, 0]).to(x.device, x.dtype)
         return out
 
-# %% ../nbs/05_attribution.ipynb #59259e94
+# %% ../nbs/05_attribution.ipynb #64a0aa6a
+def fold_batchnorm(model:nn.Module)->nn.Module:
+    "An eval-mode copy of `model` with BatchNorm folded into convolutions, channels-last (the model itself if untraceable)"
+    import copy
+    from torch.fx.experimental.optimization import fuse as fx_fuse
+    m = copy.deepcopy(model).eval()
+    try: m = fx_fuse(m)
+    except Exception:                                                     # e.g. a Python `if` on tensor values
+        body = getattr(m, 'body', None)
+        try:
+            if isinstance(body, nn.Module): m.body = fx_fuse(body)
+        except Exception: pass
+    for p in m.parameters(): p.requires_grad_(False)                   # gradients with respect to the images only
+    return m.to(memory_format=torch.channels_last)
+
+# %% ../nbs/05_attribution.ipynb #0871206e
 def expected_gradients(model:nn.Module,      # classifier taking images in [0,1]; run in eval mode, mode restored
                        x:Tensor,             # images to explain (N,C,H,W) in [0,1]
                        background:Tensor,    # reference images (B,C,H,W) in [0,1], e.g. training images
@@ -159,6 +174,7 @@ def expected_gradients(model:nn.Module,      # classifier taking images in [0,1]
                        generator:torch.Generator|None=None, # randomness of references and alphas
                        output:str='logit',   # explain the 'logit' (as shap does) or the softmax 'prob'
                        amp:bool=False,       # bf16 autocast for the passes (fast on CPUs with AMX and recent GPUs; gradients accumulate in fp32)
+                       fuse:bool=True,       # fold eval-mode BatchNorm into convolutions and use channels-last (rounding-level changes)
                       )->Tensor:             # attributions (N,C,H,W)
     "Expected gradients (Erion et al.) of the class `target`, all samples of all images in large batches"
     check_images(x, 'x'); background = _check_background(background, x)
@@ -167,20 +183,23 @@ def expected_gradients(model:nn.Module,      # classifier taking images in [0,1]
     ref = torch.randint(0, len(background), (n * nsamples,), generator=generator, device=dev).to(x.device)   # (N*S,)
     alpha = torch.rand(n * nsamples, generator=generator, device=dev).to(x.device, x.dtype)                  # (N*S,)
     img = torch.arange(n, device=x.device).repeat_interleave(nsamples)                                        # (N*S,)
-    f, attr = _Output(model, output), torch.zeros_like(x)
+    attr = torch.zeros_like(x)
     with _eval_mode(model):
         tgt = _targets(model, x, target)
+        f = _Output(fold_batchnorm(model) if fuse else model, output)
         for s in range(0, n * nsamples, batch_size):
             i, r, a = img[s:s+batch_size], background[ref[s:s+batch_size]], alpha[s:s+batch_size, None, None, None]
             diff = x[i] - r                                                   # (B,C,H,W)
-            pts = (r + a * diff).requires_grad_()
+            pts = r + a * diff
+            if fuse: pts = pts.contiguous(memory_format=torch.channels_last)
+            pts.requires_grad_()
             with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
                 out = f(pts).float().gather(1, tgt[i, None]).sum()
             g, = torch.autograd.grad(out, pts)
             attr.index_add_(0, i, (g * diff).detach())
     return attr / nsamples
 
-# %% ../nbs/05_attribution.ipynb #e7510f24
+# %% ../nbs/05_attribution.ipynb #5b0f4b13
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
@@ -217,7 +236,7 @@ def _show_attr(ax, img:Tensor, amap:Tensor, vmax:float, overlay:bool=True, cmap:
 
 def _name(c, class_names): return class_names[int(c)] if class_names is not None else str(int(c))
 
-# %% ../nbs/05_attribution.ipynb #2ad25596
+# %% ../nbs/05_attribution.ipynb #85a35943
 def _check_attr_dict(attributions:dict, x:Tensor, name:str='attributions'):
     "Check {key: (N,C,H,W) tensor} against the images x"
     if not isinstance(attributions, dict) or not attributions: raise ValueError(f"{name} must be a non-empty dict; got {type(attributions).__name__}")
@@ -256,7 +275,7 @@ def attribution_figure(images:Tensor,           # (N,C,H,W) in [0,1], one row ea
         fig.colorbar(im, ax=axs[:, js].ravel().tolist(), orientation='horizontal', shrink=0.8, aspect=25, label=f"{m} (shared scale, ±{vmax:.2g})")
     return fig
 
-# %% ../nbs/05_attribution.ipynb #5fdfe60c
+# %% ../nbs/05_attribution.ipynb #ae5d56f2
 def attribution_grid(images:Tensor,           # (N,C,H,W) in [0,1], N <= rows*cols (24 in the paper)
                      attributions:dict,       # {model: (N,C,H,W) attributions}
                      labels:Tensor,           # true labels (N,)
@@ -299,7 +318,7 @@ def attribution_grid(images:Tensor,           # (N,C,H,W) in [0,1], N <= rows*co
     fig.colorbar(im, ax=np.atleast_1d(subs)[-1].axes, orientation='horizontal', shrink=0.6, aspect=30, label=f"{method} (shared scale, ±{vmax:.2g})")
     return fig
 
-# %% ../nbs/05_attribution.ipynb #83eaf2db
+# %% ../nbs/05_attribution.ipynb #d6c0240d
 def image_grid(rows:dict,              # {row label: images (M,C,H,W) in [0,1]}; rows may differ in length
                titles:dict|None=None,  # {row label: list of M strings} shown above the images
                size:float=1.1,         # inches per image
@@ -319,7 +338,7 @@ def image_grid(rows:dict,              # {row label: images (M,C,H,W) in [0,1]};
     if title: fig.suptitle(title, fontsize=10)
     return fig
 
-# %% ../nbs/05_attribution.ipynb #19e4d7df
+# %% ../nbs/05_attribution.ipynb #1aaba61f
 def _shares(attr:Tensor)->Tensor:
     "|attr| per image as a flat float64 vector (N,D)"
     return attr.detach().double().abs().flatten(1)
@@ -336,7 +355,7 @@ def entropy(attr:Tensor)->Tensor:    # (N,) in nats, in [0, log D]
     a = _shares(attr); p = a / a.sum(1, keepdim=True).clamp_min(1e-300)
     return -(torch.where(p > 0, p * p.clamp_min(1e-300).log(), torch.zeros_like(p))).sum(1).float()
 
-# %% ../nbs/05_attribution.ipynb #a5878387
+# %% ../nbs/05_attribution.ipynb #d3a6615d
 PARTS = ('pos', 'abs')
 
 def _check_mask_for(mask, attr:Tensor)->Tensor:
@@ -363,7 +382,7 @@ def pointing_game(attr:Tensor, mask:Tensor)->Tensor:   # (N,) bool
     top = attr.detach().float().sum(1).flatten(1).argmax(1)
     return m.flatten(1).gather(1, top[:, None])[:, 0]
 
-# %% ../nbs/05_attribution.ipynb #0ecaaeaf
+# %% ../nbs/05_attribution.ipynb #17cbd69a
 CURVE_BASELINES = ('black', 'blur')
 
 def _curve_baseline(baseline, x:Tensor)->Tensor:
@@ -410,7 +429,7 @@ def deletion_insertion(model:nn.Module,     # classifier taking images in [0,1];
     auc = [torch.trapezoid(c, frac, dim=1) for c in curves]
     return (*auc, *curves) if return_curves else tuple(auc)
 
-# %% ../nbs/05_attribution.ipynb #b7bf5018
+# %% ../nbs/05_attribution.ipynb #fa7f1a33
 import copy
 
 def _rank(v:Tensor)->Tensor:
@@ -454,7 +473,7 @@ def randomisation_check(model:nn.Module,     # classifier taking images in [0,1]
                              spearman=spearman(ref, a).mean().item()))
     return rows
 
-# %% ../nbs/05_attribution.ipynb #2b101340
+# %% ../nbs/05_attribution.ipynb #cea40f5b
 def interpretability_metrics(model:nn.Module,   # classifier taking images in [0,1]
                              x:Tensor,          # images (N,C,H,W) in [0,1]
                              attr:Tensor,       # attributions (N,C,H,W) of the predicted class (or of `target`)
@@ -480,7 +499,7 @@ def summarise(metrics:dict)->dict:   # name -> (mean, 95% half-width, n) over th
         out[k] = (v.mean().item() if len(v) else float('nan'), 1.96 * v.std().item() / len(v) ** 0.5 if len(v) > 1 else float('nan'), len(v))
     return out
 
-# %% ../nbs/05_attribution.ipynb #d6c57030
+# %% ../nbs/05_attribution.ipynb #2772222d
 import math
 from tqdm.auto import tqdm
 SALIENCY_METHODS = ('ig', 'shap')
