@@ -12,11 +12,11 @@ from torch import nn, Tensor
 from .core import check_int, check_choice, check_images, check_labels
 
 # %% auto #0
-__all__ = ['OUTPUTS', 'BASELINES', 'PARTS', 'CURVE_BASELINES', 'SALIENCY_METHODS', 'integrated_gradients', 'shap_gradient',
-           'fold_batchnorm', 'expected_gradients', 'attribution_map', 'shared_scale', 'show_image',
-           'attribution_figure', 'attribution_grid', 'image_grid', 'gini', 'entropy', 'mass_in_mask', 'pointing_game',
-           'deletion_insertion', 'spearman', 'weighted_layers', 'randomisation_check', 'interpretability_metrics',
-           'summarise', 'top_fraction', 'auto_saliency']
+__all__ = ['OUTPUTS', 'BASELINES', 'PARTS', 'CURVE_BASELINES', 'SALIENCY_METHODS', 'fold_batchnorm', 'integrated_gradients',
+           'shap_gradient', 'expected_gradients', 'attribution_map', 'shared_scale', 'show_image', 'attribution_figure',
+           'attribution_grid', 'image_grid', 'gini', 'entropy', 'mass_in_mask', 'pointing_game', 'deletion_insertion',
+           'spearman', 'weighted_layers', 'randomisation_check', 'interpretability_metrics', 'summarise',
+           'top_fraction', 'auto_saliency']
 
 # %% ../nbs/05_attribution.ipynb #dbdeed50
 OUTPUTS = ('prob', 'logit')
@@ -68,7 +68,22 @@ def _ig_checks(x, baseline, n_steps, trials, output, internal_batch_size):
     if internal_batch_size is not None: check_int(internal_batch_size, 'internal_batch_size', lo=1)
     return _check_baseline(baseline, x)
 
-# %% ../nbs/05_attribution.ipynb #56487fd5
+# %% ../nbs/05_attribution.ipynb #6d787990
+def fold_batchnorm(model:nn.Module)->nn.Module:
+    "An eval-mode copy of `model` with BatchNorm folded into convolutions, channels-last (the model itself if untraceable)"
+    import copy
+    from torch.fx.experimental.optimization import fuse as fx_fuse
+    m = copy.deepcopy(model).eval()
+    try: m = fx_fuse(m)
+    except Exception:                                                     # e.g. a Python `if` on tensor values
+        body = getattr(m, 'body', None)
+        try:
+            if isinstance(body, nn.Module): m.body = fx_fuse(body)
+        except Exception: pass
+    for p in m.parameters(): p.requires_grad_(False)                   # gradients with respect to the images only
+    return m.to(memory_format=torch.channels_last)
+
+# %% ../nbs/05_attribution.ipynb #e25d4d30
 def integrated_gradients(model:nn.Module,       # classifier taking images in [0,1]; run in eval mode, mode restored
                          x:Tensor,              # images (N,C,H,W) in [0,1]
                          target=None,           # class per image: int or (N,) tensor; None = the predicted class
@@ -80,13 +95,14 @@ def integrated_gradients(model:nn.Module,       # classifier taking images in [0
                          generator:torch.Generator|None=None, # randomness of the 'uniform' baselines
                          return_delta:bool=False, # also return the completeness error per image
                          relative:bool=False,   # completeness error divided by |F(x) - F(x')|
+                         fuse:bool=True,        # fold eval-mode BatchNorm into convolutions, channels-last (`fold_batchnorm`; rounding-level changes)
                         ):                      # attributions (N,C,H,W) [, |sum attr - (F(x) - F(x'))| (N,), or relative]
     "Integrated Gradients (captum, trapezoid rule) of the class `target`, averaged over random baselines for 'uniform'"
     from captum.attr import IntegratedGradients
     b = _ig_checks(x, baseline, n_steps, trials, output, internal_batch_size)
     with _eval_mode(model):
         tgt = _targets(model, x, target)
-        ig = IntegratedGradients(_Output(model, output))
+        ig = IntegratedGradients(_Output(fold_batchnorm(model) if fuse else model, output))
         if isinstance(b, str) and b == 'uniform':
             dev = generator.device if generator is not None else x.device
             bases = [torch.rand(x.shape, generator=generator, device=dev, dtype=x.dtype).to(x.device) for _ in range(trials)]
@@ -103,7 +119,7 @@ def integrated_gradients(model:nn.Module,       # classifier taking images in [0
         err = (attr.flatten(1).sum(1) - gap).abs()
         return attr, err / gap.abs().clamp_min(1e-12) if relative else err
 
-# %% ../nbs/05_attribution.ipynb #193dced4
+# %% ../nbs/05_attribution.ipynb #1a0d5023
 def _shap_array(values, k:int)->np.ndarray:
     "shap's values for k ranked outputs, as an array (N,k,C,H,W) whatever the shap version"
     if isinstance(values, list): return np.stack(values, 1)       # old shap: k arrays (N,C,H,W)
@@ -124,7 +140,7 @@ def _check_background(background, x:Tensor)->Tensor:
         raise ValueError(f"background must hold images of shape {tuple(x.shape[1:])} like x; got {tuple(background.shape)}")
     return background.to(x.device, x.dtype)
 
-# %% ../nbs/05_attribution.ipynb #69ab0b03
+# %% ../nbs/05_attribution.ipynb #e52f6a8a
 def shap_gradient(model:nn.Module,      # classifier taking images in [0,1]; run in eval mode, mode restored
                   x:Tensor,             # images to explain (N,C,H,W) in [0,1]
                   background:Tensor,    # reference images (B,C,H,W) in [0,1], e.g. training images
@@ -148,21 +164,6 @@ def shap_gradient(model:nn.Module,      # classifier taking images in [0,1]; run
             vals = shap.GradientExplainer(_class_output(model, c), background).shap_values(x[i], nsamples=nsamples, rseed=seed)
             out[i] = torch.from_numpy(_shap_array(vals, 1)[:, 0]).to(x.device, x.dtype)
         return out
-
-# %% ../nbs/05_attribution.ipynb #64a0aa6a
-def fold_batchnorm(model:nn.Module)->nn.Module:
-    "An eval-mode copy of `model` with BatchNorm folded into convolutions, channels-last (the model itself if untraceable)"
-    import copy
-    from torch.fx.experimental.optimization import fuse as fx_fuse
-    m = copy.deepcopy(model).eval()
-    try: m = fx_fuse(m)
-    except Exception:                                                     # e.g. a Python `if` on tensor values
-        body = getattr(m, 'body', None)
-        try:
-            if isinstance(body, nn.Module): m.body = fx_fuse(body)
-        except Exception: pass
-    for p in m.parameters(): p.requires_grad_(False)                   # gradients with respect to the images only
-    return m.to(memory_format=torch.channels_last)
 
 # %% ../nbs/05_attribution.ipynb #0871206e
 def expected_gradients(model:nn.Module,      # classifier taking images in [0,1]; run in eval mode, mode restored
