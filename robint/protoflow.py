@@ -15,7 +15,7 @@ from torch import nn, Tensor
 from tqdm.auto import tqdm
 import matplotlib.pyplot as plt
 
-from .core import (check_number, check_int, check_choice, check_images, config_hash, get_device,
+from .core import (check_number, check_int, check_choice, config_hash, get_device,
                          seed_everything, save_checkpoint, load_checkpoint, _atomic_write_bytes)
 from .data import Split, Batches
 from .train import lr_at, flatten_optimizer, unflatten_optimizer
