@@ -401,6 +401,8 @@ def _names(model:ProtoFlow, class_names)->list[str]:
 def prototype_figure(model:ProtoFlow, class_names:list|None=None, size:float=0.9)->plt.Figure:
     "One row per class: its K prototypes (decoded component means), titled with their mixture weights"
     names = _names(model, class_names); p = model.prototypes().cpu(); w = model.mix_logits.detach().softmax(1).cpu()
+    if model.K == 1:                                                            # one prototype per class: one row, classes as titles
+        return image_grid({'prototype': p[:, 0]}, {'prototype': names}, size=size * 1.2, title='ProtoFlow prototypes (decoded component means)')
     return image_grid({names[c]: p[c] for c in range(model.num_classes)},
                       titles={names[c]: [f'w={w[c, k]:.2f}' for k in range(model.K)] for c in range(model.num_classes)},
                       size=size, title='ProtoFlow prototypes (decoded component means)')

@@ -7,10 +7,11 @@ from conftest import REPO
 FIGURES = ['fig02_ig_shap_samples', 'fig03_generation_standard', 'fig03_generation_robust', 'fig04_inversion_other_class',
            'fig05_feature_vis_a', 'fig10_ig_grid', 'fig11_inversion_noise', 'fig12_feature_vis_b', 'fig13_shap_grid',
            'fig14_generation_seeds', 'figA_training_curves', 'figB_accuracy_vs_eps', 'figE_randomisation_check',
-           'figS1_sip_at_examples', 'figS2_sip_at_accuracy_vs_eps', 'figM1_minibatch_attack_strength']
+           'figS1_sip_at_examples', 'figS2_sip_at_accuracy_vs_eps', 'figM1_minibatch_attack_strength',
+           'figP1_prototypes', 'figP2_prototype_samples', 'figP3_prototype_nearest']
 TABLES = ['table1_accuracy', 'table2_fid', 'table3_inversion_distance', 'tableA_training', 'tableB_accuracy_vs_eps', 'tableD2_ig_completeness',
           'tableD_interpretability', 'tableE_randomisation', 'tableF_representation_distance', 'tableG_feature_vis',
-          'tableS1_sip_at', 'tableM1_minibatch_attack_strength', 'tableM2_gradient_scale']
+          'tableS1_sip_at', 'tableM1_minibatch_attack_strength', 'tableM2_gradient_scale', 'tableP1_protoflow']
 
 @pytest.fixture(scope='module')
 def smoke(tmp_path_factory, fashion_root):
@@ -44,7 +45,7 @@ def test_results_hold_every_table_with_finite_numbers(smoke):
         assert nums and all(math.isfinite(v) for v in nums), t
     from robint.pipeline import paper_notebooks
     assert set(res['wall_time_s']) == {nb.stem for nb in paper_notebooks(root)}
-    assert {'01_train', '06_feature_vis', '07_sip_at', '08_minibatch'} <= set(res['wall_time_s'])
+    assert {'01_train', '06_feature_vis', '07_sip_at', '08_minibatch', '09_protoflow'} <= set(res['wall_time_s'])
 
 def test_every_paper_figure_and_table_has_a_counterpart(smoke):
     root, _, _ = smoke
