@@ -487,7 +487,7 @@ register_row('adv_train_epoch', 1.5, "one L2 PGD-{attack_iters} adversarial-trai
              "on {n} 28x28 images, batch {batch}: robint.train.train (bf16 + channels-last: {fast}) vs a plain loop with torchattacks.PGDL2 + SGD in fp32",
              adv_epoch_setup, dict(n=8192, batch=128, depth=8, width=32, attack_iters=5, eps=1.0, fast=True), dict(n=512));
 
-# %% ../nbs/10_bench.ipynb #9cc9c409
+# %% ../nbs/10_bench.ipynb #0eb03d1a
 class _Uint8Set(torch.utils.data.Dataset):
     "uint8 images as the dataset torch-fidelity iterates"
     def __init__(self, x): self.x = x
@@ -512,7 +512,7 @@ def fid_setup(n:int=500, size:int=32, batch:int=50):
     return ours, peer, check
 
 register_row('fid', 1.0, "FID of two sets of {n} {size}x{size} RGB images on EfficientNet-Lite0 (final features), batch {batch}: "
-             "robint.metrics.fid vs torch_fidelity.calculate_metrics with the same backbone", fid_setup, dict(n=500, size=32, batch=50), dict(n=24));
+             "robint.metrics.fid vs torch_fidelity.calculate_metrics with the same backbone", fid_setup, dict(n=200, size=32, batch=50), dict(n=24));
 
 # %% ../nbs/10_bench.ipynb #8af01011
 def step_flops(model:nn.Module, x:Tensor, y:Tensor, amp:bool=False)->int:
