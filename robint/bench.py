@@ -211,7 +211,7 @@ def _pgd_check(model, x:Tensor, y:Tensor, eps:float, x_ours:Tensor, x_peer:Tenso
                     f"max ||delta|| {n_o.max().item():.4f} / {n_p.max().item():.4f} <= eps {eps:g}: {c['in_ball']}; moved: {c['moved']}")
     return c
 
-# %% ../nbs/10_bench.ipynb #4242a3d0
+# %% ../nbs/10_bench.ipynb #2b0b4b54
 def _peer_pgdl2(model, eps:float, alpha:float, steps:int):
     "torchattacks.PGDL2 without random start, or an ImportError that says how to install it"
     try: import torchattacks
@@ -234,14 +234,14 @@ def pgd_l2_setup(amp:bool=False,  # ours in bf16 autocast
     if eps is None: eps = _boundary_eps(model, x)
     step = L2Step(eps, 2.5 * eps / steps)
     attack = _peer_pgdl2(model, eps, step.step_size, steps)
-    ours = lambda: pgd(model, x, y, step, iters=steps, random_start=False, amp=amp)
+    ours = lambda: pgd(model, x, y, step, iters=steps, random_start=False, amp=amp, fuse=True)   # the evaluation path (pgd_correct)
     peer = lambda: attack(x, y)
     return ours, peer, partial(_pgd_check, model, x, y, eps)
 
-# %% ../nbs/10_bench.ipynb #3afd63bd
+# %% ../nbs/10_bench.ipynb #dd2e1b25
 _PGD_PARAMS, _PGD_QUICK = dict(batch=256, depth=14, width=16, steps=20, eps=None), dict(batch=64, depth=8)
 _PGD_WHAT = ("L2 PGD-{steps} (eps: median boundary distance), no random start, on small_resnet-{depth} w{width} (eval), batch {batch}x1x28x28: "
-             "robint.attacks.pgd %s (keeps best iterate) vs torchattacks.PGDL2 fp32")
+             "robint.attacks.pgd %s with fuse=True as in evaluation (BatchNorm folded, channels-last; keeps best iterate) vs torchattacks.PGDL2 fp32")
 register_row('pgd_l2_fp32', 1.0, _PGD_WHAT % 'fp32', partial(pgd_l2_setup, False), _PGD_PARAMS, _PGD_QUICK)
 register_row('pgd_l2_bf16', 2.0, _PGD_WHAT % 'bf16 autocast', partial(pgd_l2_setup, True), _PGD_PARAMS, _PGD_QUICK);
 

@@ -16,7 +16,7 @@ from .core import check_int, check_choice, check_number, save_checkpoint, load_c
 
 # %% auto #0
 __all__ = ['MODELS', 'Normalize', 'Classifier', 'resnet18_body', 'resnet50_body', 'BasicBlock', 'SmallResNet',
-           'small_resnet_body', 'create_model', 'save_model', 'load_model']
+           'small_resnet_body', 'create_model', 'fold_batchnorm', 'save_model', 'load_model']
 
 # %% ../nbs/02_models.ipynb #f4389560
 class Normalize(nn.Module):
@@ -179,7 +179,22 @@ def create_model(name:str,             # one of `MODELS`: 'resnet18', 'resnet50'
     config = dict(name=name, num_classes=num_classes, in_channels=in_channels, mean=mean, std=std, **opts)
     return Classifier(Normalize(mean, std), body, nn.Linear(d, num_classes), config)
 
-# %% ../nbs/02_models.ipynb #18e903ec
+# %% ../nbs/02_models.ipynb #2e6bf6bc
+def fold_batchnorm(model:nn.Module)->nn.Module:
+    "An eval-mode copy of `model` with BatchNorm folded into convolutions, channels-last (the model itself if untraceable)"
+    import copy
+    from torch.fx.experimental.optimization import fuse as fx_fuse
+    m = copy.deepcopy(model).eval()
+    try: m = fx_fuse(m)
+    except Exception:                                                     # e.g. a Python `if` on tensor values
+        body = getattr(m, 'body', None)
+        try:
+            if isinstance(body, nn.Module): m.body = fx_fuse(body)
+        except Exception: pass
+    for p in m.parameters(): p.requires_grad_(False)                   # gradients with respect to the images only
+    return m.to(memory_format=torch.channels_last)
+
+# %% ../nbs/02_models.ipynb #ffe725bd
 def _unwrap(model:nn.Module)->nn.Module:
     "The model inside DDP / DataParallel (`.module`) and `torch.compile` (`._orig_mod`) wrappers"
     while not isinstance(model, Classifier):
