@@ -195,7 +195,7 @@ def pgd(model:nn.Module,              # classifier taking images in [0,1]; put i
     finally:
         (model_in if fuse else model).train(was_training)
 
-# %% ../nbs/03_attacks.ipynb #b030203d
+# %% ../nbs/03_attacks.ipynb #3d66c152
 @torch.no_grad()
 def predict(model:nn.Module, x:Tensor, batch_size:int=256, amp:bool=False)->Tensor:
     "Predicted labels (N,) in eval mode, batch by batch (the model's mode is restored)"
@@ -215,6 +215,7 @@ def pgd_correct(model, x, y, norm:str, eps:float, iters:int=20, step_size:float|
     check_int(restarts, 'restarts', lo=1); check_int(batch_size, 'batch_size', lo=1); check_images(x, 'x')
     check_labels(y, len(x), getattr(model, 'num_classes', None) or int(2**62)); _amp_dtype(amp)
     step = make_step(norm, eps, step_size, iters); step.check_eps(x)
+    net = fold_batchnorm(model) if fuse else model        # folded once for all batches and restarts, not per pgd call
     ok = predict(model, x, batch_size) == y
     g = torch.Generator(device=x.device).manual_seed(seed)
     for r in range(restarts):
@@ -222,7 +223,8 @@ def pgd_correct(model, x, y, norm:str, eps:float, iters:int=20, step_size:float|
             idx = torch.arange(i, min(i + batch_size, len(x)), device=x.device)
             idx = idx[ok[idx]]                     # only examples still standing
             if len(idx) == 0 or eps == 0: continue
-            xa = pgd(model, x[idx], y[idx], step, iters=iters, random_start=r > 0, generator=g, amp=amp, fuse=fuse)
+            xb = x[idx].contiguous(memory_format=torch.channels_last) if fuse else x[idx]
+            xa = pgd(net, xb, y[idx], step, iters=iters, random_start=r > 0, generator=g, amp=amp)
             ok[idx] = predict(model, xa, batch_size) == y[idx]
     return ok
 
