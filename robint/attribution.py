@@ -514,7 +514,7 @@ def auto_saliency(model:nn.Module,          # standard model whose attributions 
                   background:Tensor|None=None, # shap: reference images in [0,1]
                   output:str='logit',       # explain the 'logit' or the softmax 'prob'
                   batch_size:int=256,       # images per attribution call
-                  amp:bool=False,           # shap: bf16 autocast
+                  amp:bool=False,           # bf16 autocast of the attribution passes (both methods)
                   progress:bool=True,
                  )->Tensor:                 # (N,1,H,W) bool salient pixels, on the CPU
     "Salient pixels of every image: the top fraction `q` of a standard model's attribution of the true class"
@@ -528,7 +528,7 @@ def auto_saliency(model:nn.Module,          # standard model whose attributions 
     out, g = [], torch.Generator(device=x.device).manual_seed(0)
     for i in tqdm(range(0, len(x), batch_size), desc=f'saliency ({method})', disable=not progress):
         xb, yb = x[i:i + batch_size], y[i:i + batch_size]
-        if method == 'ig': a = integrated_gradients(model, xb, yb, baseline='black', n_steps=n_steps, output=output)
+        if method == 'ig': a = integrated_gradients(model, xb, yb, baseline='black', n_steps=n_steps, output=output, amp=amp)
         else: a = expected_gradients(model, xb, background, yb, nsamples=n_steps, generator=g, output=output, amp=amp)
         out.append(top_fraction(a, q).cpu())
     return torch.cat(out)
