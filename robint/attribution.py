@@ -27,7 +27,9 @@ class _Output(nn.Module):
     def __init__(self, model:nn.Module, output:str='prob', amp:bool=False):
         super().__init__(); self.model, self.output, self.amp = model, output, amp
     def forward(self, x:Tensor)->Tensor:
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.amp): z = self.model(x)
+        if self.amp:                      # no autocast context otherwise: `enabled=False` would switch off a caller's autocast
+            with torch.autocast(x.device.type, dtype=torch.bfloat16): z = self.model(x)
+        else: z = self.model(x)
         z = z.float()
         return z.softmax(1) if self.output == 'prob' else z
 
