@@ -19,14 +19,14 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from fastcore.script import call_parse, store_true
 
-from .core import check_int, check_number, check_choice
+from .core import check_int, check_number, check_choice, cpu_snapshot as _cpu_snapshot, others_cpu_share, _usable_cpus
 from .models import create_model
 from .attacks import L2Step, pgd, predict
 
 # %% auto #0
-__all__ = ['BENCH_ROWS', 'bench_pair', 'BenchRow', 'register_row', 'select_rows', 'torch_threads', 'others_cpu_share', 'run_row',
-           'run_rows', 'pgd_l2_setup', 'cpu_info', 'machine_info', 'format_table', 'write_json', 'main', 'eg_setup',
-           'ig_setup', 'adv_epoch_setup', 'fid_setup', 'step_flops', 'gemm_peak_setup']
+__all__ = ['BENCH_ROWS', 'bench_pair', 'BenchRow', 'register_row', 'select_rows', 'torch_threads', 'run_row', 'run_rows',
+           'pgd_l2_setup', 'cpu_info', 'machine_info', 'format_table', 'write_json', 'main', 'eg_setup', 'ig_setup',
+           'adv_epoch_setup', 'fid_setup', 'step_flops', 'gemm_peak_setup']
 
 # %% ../nbs/10_bench.ipynb #4daacc82
 def _timed(f:Callable, timer:Callable[[], float])->float:
@@ -108,23 +108,6 @@ def torch_threads(n:int|None=None): # intra-op threads for everything inside; No
     if n is not None: torch.set_num_threads(check_int(n, 'threads', lo=1))
     try: yield torch.get_num_threads()
     finally: torch.set_num_threads(old)
-
-def _usable_cpus()->int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
-
-def _cpu_snapshot()->tuple[float, float, float]|None:
-    "(wall s, busy CPU s of the whole machine from /proc/stat, CPU s of this process), or None without /proc/stat"
-    try: v = [int(a) for a in Path('/proc/stat').read_text().split('\n', 1)[0].split()[1:9]]  # user nice system idle iowait irq softirq steal
-    except (OSError, ValueError): return None
-    return time.perf_counter(), (sum(v) - v[3] - v[4]) / os.sysconf('SC_CLK_TCK'), time.process_time()
-
-def others_cpu_share(before, after, # two `_cpu_snapshot`s
-                     cpus:int|None=None, # CPUs the machine has for us; None: those this process may use
-                    )->float|None:  # share of all CPUs that other processes (and the hypervisor) used in between
-    "How busy the machine was with work that is not ours between two snapshots (0: idle apart from us)"
-    if before is None or after is None or after[0] <= before[0]: return None
-    others = (after[1] - before[1]) - (after[2] - before[2])
-    return min(1., max(0., others / ((after[0] - before[0]) * (cpus or _usable_cpus()))))
 
 def _unpack(sides)->tuple[Callable, Callable, Callable|None]:
     "(ours, peer[, check]) from a setup function"

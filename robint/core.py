@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #77bdd0e2
 from __future__ import annotations
-import hashlib, json, math, os, random, tempfile
+import hashlib, json, math, os, random, tempfile, time
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -15,7 +15,8 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['check_number', 'check_int', 'check_choice', 'check_path', 'check_images', 'check_labels', 'seed_everything',
-           'get_device', 'config_hash', 'save_checkpoint', 'load_checkpoint']
+           'get_device', 'config_hash', 'save_checkpoint', 'load_checkpoint', 'cpu_snapshot', 'others_cpu_share',
+           'others_cores', 'busy_warning']
 
 # %% ../nbs/00_core.ipynb #fb05dc32
 def check_number(value, name:str, lo:float|None=None, hi:float|None=None,
@@ -216,3 +217,36 @@ def load_checkpoint(path,                 # .safetensors file (or its stem)
     except Exception as e: raise ValueError(f"{st_path}: corrupted safetensors checkpoint ({e})") from None
     meta = json.loads(header.get('__metadata__', {}).get(_META_KEY, '{}'))
     return tensors, meta
+
+# %% ../nbs/00_core.ipynb #27a4a1b8
+def _usable_cpus()->int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+
+def cpu_snapshot()->tuple[float, float, float]|None:
+    "(wall s, busy CPU s of the whole machine from /proc/stat, CPU s of this process), or None without /proc/stat"
+    try: v = [int(a) for a in Path('/proc/stat').read_text().split('\n', 1)[0].split()[1:9]]  # user nice system idle iowait irq softirq steal
+    except (OSError, ValueError): return None
+    return time.perf_counter(), (sum(v) - v[3] - v[4]) / os.sysconf('SC_CLK_TCK'), time.process_time()
+
+def others_cpu_share(before, after, # two `cpu_snapshot`s
+                     cpus:int|None=None, # CPUs the machine has for us; None: those this process may use
+                    )->float|None:  # share of all CPUs that other processes (and the hypervisor) used in between
+    "How busy the machine was with work that is not ours between two snapshots (0: idle apart from us)"
+    if before is None or after is None or after[0] <= before[0]: return None
+    others = (after[1] - before[1]) - (after[2] - before[2])
+    return min(1., max(0., others / ((after[0] - before[0]) * (cpus or _usable_cpus()))))
+
+def others_cores(before, after)->float|None:
+    "CPU cores' worth of work that other processes did between two `cpu_snapshot`s (None without /proc/stat)"
+    s = others_cpu_share(before, after)
+    return None if s is None else s * _usable_cpus()
+
+def busy_warning(cores:float|None, # `others_cores` over some interval
+                 where:str='',     # what was running, for the message
+                 limit:float=0.5,  # cores other processes may take before the warning
+                )->str|None:       # the warning, or None
+    "A warning when other processes held more than `limit` cores: timings are then not an idle machine's"
+    if cores is None or cores <= limit: return None
+    return (f"WARNING: other processes used {cores:.1f} of {_usable_cpus()} CPU cores{' during ' + where if where else ''}: "
+            "torch (oneDNN bf16 in particular) can run many times slower beside another job, and timings are not an idle machine's")
+
