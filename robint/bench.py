@@ -26,7 +26,7 @@ from .attacks import L2Step, pgd, predict
 # %% auto #0
 __all__ = ['BENCH_ROWS', 'bench_pair', 'BenchRow', 'register_row', 'select_rows', 'torch_threads', 'run_row', 'run_rows',
            'pgd_l2_setup', 'cpu_info', 'machine_info', 'format_table', 'write_json', 'main', 'eg_setup', 'ig_setup',
-           'adv_epoch_setup', 'fid_setup', 'step_flops', 'gemm_peak_setup']
+           'adv_epoch_setup', 'fid_setup', 'step_flops', 'gemm_peak_setup', 'amp_step_setup']
 
 # %% ../nbs/10_bench.ipynb #4daacc82
 def _timed(f:Callable, timer:Callable[[], float])->float:
@@ -514,12 +514,17 @@ def step_flops(model:nn.Module, x:Tensor, y:Tensor, amp:bool=False)->int:
     model.zero_grad(set_to_none=True)
     return int(fc.get_total_flops())
 
-def gemm_peak_setup(batch:int=128, depth:int=8, width:int=32, amp:bool=False, n:int=1024):
-    "One SGD training step of small_resnet (fashion-cpu architecture) vs GEMMs of n x n matrices with the same FLOPs"
-    import torch.nn.functional as F
+def _train_net(net:str, batch:int, depth:int=8, width:int=32):
+    "(model in train mode, images, labels): small_resnet as fashion-cpu has it (1x28x28), or fastnet as cifar10-cpu (3x32x32)"
+    if net == 'fastnet': return create_model('fastnet', num_classes=10).train(), _smooth_images(batch, 32, 8, 3), torch.arange(batch) % 10
     model = create_model('small_resnet', num_classes=10, in_channels=1, depth=depth, width=width, stem_stride=2).train()
-    x = _smooth_images(batch); y = torch.arange(batch) % 10
-    if amp: model = model.to(memory_format=torch.channels_last); x = x.contiguous(memory_format=torch.channels_last)
+    return model, _smooth_images(batch), torch.arange(batch) % 10
+
+def gemm_peak_setup(batch:int=128, depth:int=8, width:int=32, amp:bool=False, n:int=1024, net:str='small_resnet'):
+    "One SGD training step of `net` vs GEMMs of n x n matrices with the same FLOPs"
+    import torch.nn.functional as F
+    model, x, y = _train_net(net, batch, depth, width)
+    if amp or net == 'fastnet': model = model.to(memory_format=torch.channels_last); x = x.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     flops = step_flops(model, x, y, amp)
     dt = torch.bfloat16 if amp else torch.float32
@@ -542,3 +547,27 @@ register_row('train_flops_fp32', 0.3, "one SGD training step (forward + backward
              partial(gemm_peak_setup, amp=False), dict(batch=128, depth=8, width=32, n=1024), dict(batch=64))
 register_row('train_flops_bf16', 0.3, "as above in bf16 autocast + channels-last, against a bf16 GEMM",
              partial(gemm_peak_setup, amp=True), dict(batch=128, depth=8, width=32, n=1024), dict(batch=64));
+register_row('fastnet_flops_fp32', 0.3, "one SGD training step of fastnet (widths 64/256/256, cifar10-cpu's network), batch {batch}x3x32x32, fp32 "
+             "channels-last: its FLOP/s as a fraction of an {n}x{n} fp32 GEMM's", partial(gemm_peak_setup, amp=False, net='fastnet'),
+             dict(batch=256, n=1024), dict(batch=32, n=512))
+register_row('fastnet_flops_bf16', 0.45, "as above in bf16 autocast, against a bf16 GEMM",
+             partial(gemm_peak_setup, amp=True, net='fastnet'), dict(batch=256, n=1024), dict(batch=32, n=512))
+
+def amp_step_setup(batch:int=256, net:str='fastnet'):
+    "The same SGD training step of `net` in bf16 autocast (ours) and in fp32 (peer), both channels-last, from the same weights"
+    import copy, torch.nn.functional as F
+    model, x, y = _train_net(net, batch)
+    model = model.to(memory_format=torch.channels_last); x = x.contiguous(memory_format=torch.channels_last)
+    models = {amp: copy.deepcopy(model) for amp in (True, False)}
+    opts = {amp: torch.optim.SGD(m.parameters(), lr=1e-3, momentum=0.9) for amp, m in models.items()}
+    def step(amp):
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=amp): loss = F.cross_entropy(models[amp](x).float(), y)
+        opts[amp].zero_grad(set_to_none=True); loss.backward(); opts[amp].step()
+        return loss.item()
+    def check(lo, hi):
+        r = abs(lo - hi) / abs(hi)
+        return {'loss_bf16': lo, 'loss_fp32': hi, 'ok': r <= 0.05, 'summary': f"first-step loss bf16 {lo:.4f} vs fp32 {hi:.4f} (relative {r:.1e} <= 5e-2)"}
+    return partial(step, True), partial(step, False), check
+
+register_row('fastnet_step_bf16', 2.0, "one SGD training step of fastnet, batch {batch}x3x32x32, channels-last: bf16 autocast (ours) vs fp32 (peer)",
+             amp_step_setup, dict(batch=256), dict(batch=32));

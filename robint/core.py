@@ -15,8 +15,8 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['check_number', 'check_int', 'check_choice', 'check_path', 'check_images', 'check_labels', 'seed_everything',
-           'get_device', 'config_hash', 'save_checkpoint', 'load_checkpoint', 'cpu_snapshot', 'others_cpu_share',
-           'others_cores', 'busy_warning']
+           'get_device', 'cpu_flags', 'bf16_fast', 'config_hash', 'save_checkpoint', 'load_checkpoint', 'cpu_snapshot',
+           'others_cpu_share', 'others_cores', 'busy_warning']
 
 # %% ../nbs/00_core.ipynb #fb05dc32
 def check_number(value, name:str, lo:float|None=None, hi:float|None=None,
@@ -120,6 +120,25 @@ def get_device(device:str|torch.device|None=None, # 'auto', 'cpu', 'cuda', 'cuda
         raise ValueError(f"device 'mps' asked for, but MPS is not available; use device='auto' or 'cpu'")
     if dev.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"device must be cpu, cuda or mps; got {device!r}")
     return dev
+
+# %% ../nbs/00_core.ipynb #74acb261
+def cpu_flags(text:str|None=None)->set[str]: # text of /proc/cpuinfo; None reads it (empty set where there is none)
+    "The CPU's feature flags from /proc/cpuinfo"
+    if text is None:
+        try: text = Path('/proc/cpuinfo').read_text(errors='replace')
+        except OSError: return set()
+    for line in text.splitlines():
+        if line.split(':')[0].strip() in ('flags', 'Features'): return set(line.split(':', 1)[1].split())
+    return set()
+
+def bf16_fast(device=None,              # a torch device or its name; None: get_device()
+              flags:set[str]|None=None, # the CPU's flags; None: cpu_flags()
+             )->bool:
+    "Whether bf16 autocast runs on hardware bf16 arithmetic (CUDA with bf16, a CPU with AMX-bf16 or AVX512-bf16)"
+    d = get_device(device)
+    if d.type == 'cuda': return torch.cuda.is_bf16_supported()
+    if d.type != 'cpu': return True
+    return bool({'amx_bf16', 'avx512_bf16'} & (cpu_flags() if flags is None else flags))
 
 # %% ../nbs/00_core.ipynb #583fec4b
 def _canon(o):

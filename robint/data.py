@@ -431,25 +431,44 @@ def load_dataset(name:str,          # 'fashion_mnist', 'cifar10' or 'imagenet150
 # %% ../nbs/01_data.ipynb #6d66e3f1
 @dataclass
 class Augment:
-    pad:int = 0          # random-crop padding in pixels (0: no crop)
+    pad:int = 0          # random-crop padding in pixels (zero padding; 0: no crop)
     flip:bool = False    # random horizontal flip with probability 1/2
+    translate:int = 0    # random translation by up to this many pixels with reflect padding (0: none)
+    alternate_flip:bool = False # derandomised flips: each image flipped in every other epoch, from a seeded random phase
 
-    def __call__(self, x:Tensor, mask:Tensor|None=None, gen:torch.Generator|None=None)->tuple[Tensor, Tensor|None]:
+    def __post_init__(self):
+        if self.pad and self.translate: raise ValueError("Augment: give pad (zero-padded crops) or translate (reflect-padded), not both")
+        if self.flip and self.alternate_flip: raise ValueError("Augment: flip (random) and alternate_flip (derandomised) exclude each other")
+
+    def __call__(self, x:Tensor, mask:Tensor|None=None, gen:torch.Generator|None=None,
+                 idx:Tensor|None=None, # (N,) dataset indices of the images: alternate_flip needs them
+                 epoch:int=0,          # the epoch: alternate_flip needs it
+                 seed:int=0,           # seed of alternate_flip's per-image phase
+                )->tuple[Tensor, Tensor|None]:
         "Augment a batch (N,C,H,W) and its mask (N,1,H,W) identically"
         n, _, h, w = x.shape
-        if self.pad:
-            p = self.pad
-            dy = torch.randint(0, 2*p + 1, (n,), generator=gen, device=gen.device if gen else 'cpu').to(x.device)
-            dx = torch.randint(0, 2*p + 1, (n,), generator=gen, device=gen.device if gen else 'cpu').to(x.device)
+        dev = gen.device if gen else 'cpu'
+        if self.pad or self.translate:
+            p, mode = (self.pad, 'constant') if self.pad else (self.translate, 'reflect')
+            dy = torch.randint(0, 2*p + 1, (n,), generator=gen, device=dev).to(x.device)
+            dx = torch.randint(0, 2*p + 1, (n,), generator=gen, device=dev).to(x.device)
             rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]   # (N,1,H,1)
             cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]   # (N,1,1,W)
-            crop = lambda t: torch.nn.functional.pad(t, (p, p, p, p)).gather(2, rows.expand(-1, t.shape[1], -1, w + 2*p)).gather(3, cols.expand(-1, t.shape[1], h, -1))
+            padded = lambda t: torch.nn.functional.pad(t.float() if mode == 'reflect' else t, (p, p, p, p), mode=mode).to(t.dtype)
+            crop = lambda t: padded(t).gather(2, rows.expand(-1, t.shape[1], -1, w + 2*p)).gather(3, cols.expand(-1, t.shape[1], h, -1))
             x = crop(x); mask = crop(mask) if mask is not None else None
-        if self.flip:
-            f = (torch.rand(n, generator=gen, device=gen.device if gen else 'cpu') < .5).to(x.device)
+        if self.flip: f = (torch.rand(n, generator=gen, device=dev) < .5).to(x.device)
+        elif self.alternate_flip:
+            if idx is None: raise ValueError("Augment(alternate_flip=True) needs the images' dataset indices `idx` and the `epoch`")
+            f = (_phase(idx.to(x.device), seed) + epoch) % 2 == 1                        # flipped in every other epoch
+        if self.flip or self.alternate_flip:
             x = torch.where(f[:, None, None, None], x.flip(3), x)
             if mask is not None: mask = torch.where(f[:, None, None, None], mask.flip(3), mask)
         return x, mask
+
+def _phase(idx:Tensor, seed:int)->Tensor:
+    "A pseudo-random bit per dataset index (a multiplicative hash), the same in every epoch"
+    return ((idx.long() + seed * 1_000_003) * 2_654_435_761 % 2**32) >> 31
 
 DEFAULT_AUGMENT = {'fashion_mnist': Augment(), 'cifar10': Augment(pad=4, flip=True), 'imagenet150': Augment(pad=16, flip=True)}
 
@@ -489,9 +508,10 @@ class Batches:
         x = self.x[idx].to(self.device, non_blocking=True).float().div_(255)
         y = self.y[idx].to(self.device, non_blocking=True)
         m = self.mask[idx].to(self.device, non_blocking=True) if self.mask is not None else None
-        if self.augment is not None and (self.augment.pad or self.augment.flip):
+        a = self.augment
+        if a is not None and (a.pad or a.flip or a.translate or a.alternate_flip):
             g = torch.Generator(device=self.device).manual_seed((self.seed * 1_000_003 + epoch) * 100_003 + i + 1)
-            x, m = self.augment(x, m, g)
+            x, m = a(x, m, g, idx=idx, epoch=epoch, seed=self.seed)
         return x, y, m
 
     def iter_epoch(self, epoch:int, start:int=0)->Iterator[tuple[Tensor, Tensor, Tensor|None]]:

@@ -16,7 +16,8 @@ from .core import check_int, check_choice, check_number, save_checkpoint, load_c
 
 # %% auto #0
 __all__ = ['MODELS', 'Normalize', 'Classifier', 'resnet18_body', 'resnet50_body', 'BasicBlock', 'SmallResNet',
-           'small_resnet_body', 'create_model', 'fold_batchnorm', 'save_model', 'load_model']
+           'small_resnet_body', 'Whitening', 'ConvGroup', 'FastNet', 'fastnet_body', 'create_model',
+           'data_dependent_init', 'fold_batchnorm', 'save_model', 'load_model']
 
 # %% ../nbs/02_models.ipynb #f4389560
 class Normalize(nn.Module):
@@ -142,16 +143,87 @@ def small_resnet_body(in_channels:int=3, # 1 (grey) or 3 (RGB)
     body = SmallResNet(in_channels, depth, width, stem_stride)
     return body, body.feature_dim
 
+# %% ../nbs/02_models.ipynb #0f348d24
+class Whitening(nn.Conv2d):
+    "Frozen k x k patch-whitening convolution: filters +-W with W Cov(patches) W^T = I, from `data_init`; learnable bias"
+    def __init__(self, in_channels:int=3, k:int=2, eps:float=5e-4):
+        d = in_channels * k * k
+        super().__init__(in_channels, 2 * d, k, bias=True)
+        self.eps = eps
+        self.weight.requires_grad_(False)                               # frozen: only `data_init` sets it
+        with torch.no_grad():                                           # before data_init: +-identity (pixels taken as white)
+            eye = torch.eye(d).reshape(d, in_channels, k, k)
+            self.weight.copy_(torch.cat([eye, -eye])); self.bias.zero_()
+
+    @torch.no_grad()
+    def data_init(self, x:Tensor)->Tensor:  # x: normalised training images (N,C,H,W)
+        "Set the filters from the covariance of all k x k patches of `x`; returns the eigenvalues"
+        k = self.kernel_size[0]
+        p = F.unfold(x.float(), k).transpose(1, 2).reshape(-1, self.in_channels * k * k).double()  # (N*L, C*k*k)
+        p = p - p.mean(0)
+        lam, vec = torch.linalg.eigh(p.T @ p / (len(p) - 1))              # ascending eigenvalues, columns = eigenvectors
+        w = (vec / (lam + self.eps).sqrt()).T.float()                    # (C*k*k, C*k*k): rows whiten
+        w = w.reshape(-1, self.in_channels, k, k)
+        self.weight.copy_(torch.cat([w, -w])); self.bias.zero_()
+        return lam.float()
+
+class ConvGroup(nn.Module):
+    "conv 3x3 -> BN -> max-pool 2 -> GELU -> conv 3x3 -> BN -> GELU (BN directly after each conv, so it folds)"
+    def __init__(self, cin:int, cout:int, identity_init:bool=True):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout)
+        self.conv2, self.bn2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout)
+        self.pool = nn.MaxPool2d(2)
+        if identity_init:
+            for c in (self.conv1, self.conv2):                          # the first min(cin, cout) filters pass their input through
+                with torch.no_grad(): nn.init.dirac_(c.weight[:min(c.in_channels, c.out_channels)])
+
+    def forward(self, x:Tensor)->Tensor:
+        x = F.gelu(self.pool(self.bn1(self.conv1(x))))                  # (N, cout, H/2, W/2)
+        return F.gelu(self.bn2(self.conv2(x)))
+
+class FastNet(nn.Module):
+    "Whitening stem + three conv groups (each halves the resolution) + global max pool, scaled: (N, widths[-1])"
+    def __init__(self, in_channels:int=3, widths:Sequence[int]=(64, 256, 256), whiten_kernel:int=2,
+                 scale:float=1/9, identity_init:bool=True):
+        super().__init__()
+        self.whiten = Whitening(in_channels, whiten_kernel)
+        cin, groups = self.whiten.out_channels, []
+        for w in widths: groups.append(ConvGroup(cin, w, identity_init)); cin = w
+        self.groups = nn.Sequential(*groups)
+        self.scale, self.feature_dim = scale, cin
+
+    def data_init(self, x:Tensor): return self.whiten.data_init(x)
+    def forward(self, x:Tensor)->Tensor:
+        x = self.groups(F.gelu(self.whiten(x)))                         # (N, widths[-1], h, w)
+        return x.amax((2, 3)) * self.scale                              # (N, widths[-1])
+
+def fastnet_body(in_channels:int=3,              # 1 (grey) or 3 (RGB)
+                 widths:Sequence[int]=(64, 256, 256), # channels of the three conv groups; features are widths[-1]
+                 whiten_kernel:int=2,            # patch size of the whitening stem
+                 scale:float=1/9,                # multiplies the pooled features (and so the logits)
+                 identity_init:bool=True,        # start each 3x3 conv's first filters as the identity
+                )->tuple[nn.Module, int]:        # (body, feature_dim=widths[-1])
+    "A `FastNet` body and its feature dimension"
+    if not isinstance(widths, (list, tuple)) or len(widths) != 3 or not all(isinstance(w, int) and w >= 1 for w in widths):
+        raise ValueError(f"widths must be three positive integers (channels of the three conv groups); got {widths!r}")
+    check_int(whiten_kernel, 'whiten_kernel', lo=1); check_number(scale, 'scale', lo=0, lo_open=True)
+    body = FastNet(in_channels, tuple(widths), whiten_kernel, scale, identity_init)
+    return body, body.feature_dim
+
+
 # %% ../nbs/02_models.ipynb #df61c051
 MODELS:dict[str, Callable[..., tuple[nn.Module, int]]] = {
-    'resnet18': resnet18_body, 'resnet50': resnet50_body, 'small_resnet': small_resnet_body}
+    'resnet18': resnet18_body, 'resnet50': resnet50_body, 'small_resnet': small_resnet_body,
+    'fastnet': fastnet_body}
 
 def _options(name:str, kw:dict)->dict:
     "The model's options: `kw` checked against the builder's parameters, defaults filled in"
     defaults = {k: p.default for k, p in inspect.signature(MODELS[name]).parameters.items() if k != 'in_channels'}
     extra = sorted(set(kw) - set(defaults))
     if extra: raise ValueError(f"model {name!r} has no option {', '.join(extra)}; its options: {', '.join(defaults) or 'none'}")
-    return {**defaults, **{k: v.item() if hasattr(v, 'item') else v for k, v in kw.items()}}  # numpy/torch scalars -> plain JSON
+    opts = {**defaults, **{k: v.item() if hasattr(v, 'item') else v for k, v in kw.items()}}  # numpy/torch scalars -> plain JSON
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in opts.items()}            # tuples as JSON gives them back
 
 def _per_channel(v, name:str, channels:int, positive:bool=False)->list[float]:
     "`v` as a list of `channels` finite floats (0.5 each if None); > 0 if `positive`"
@@ -162,7 +234,7 @@ def _per_channel(v, name:str, channels:int, positive:bool=False)->list[float]:
     return [float(check_number(a, f"{name}[{i}]", lo=0 if positive else None, lo_open=positive)) for i, a in enumerate(v)]
 
 # %% ../nbs/02_models.ipynb #cc8a4931
-def create_model(name:str,             # one of `MODELS`: 'resnet18', 'resnet50', 'small_resnet'
+def create_model(name:str,             # one of `MODELS`: 'resnet18', 'resnet50', 'small_resnet', 'fastnet'
                  num_classes:int=10,   # outputs of the linear head, >= 2
                  in_channels:int=3,    # 1 (grey) or 3 (RGB)
                  mean:Sequence[float]|None=None, # per-channel mean of the training images in [0,1]; 0.5 if None
@@ -178,6 +250,24 @@ def create_model(name:str,             # one of `MODELS`: 'resnet18', 'resnet50'
     body, d = MODELS[name](in_channels, **opts)
     config = dict(name=name, num_classes=num_classes, in_channels=in_channels, mean=mean, std=std, **opts)
     return Classifier(Normalize(mean, std), body, nn.Linear(d, num_classes), config)
+
+# %% ../nbs/02_models.ipynb #aad01af5
+def data_dependent_init(model:Classifier,  # built by create_model
+                        images:Tensor,     # training images (N,C,H,W): uint8 in [0,255] or float in [0,1]
+                        n:int=10_000,      # at most this many, drawn with `seed`
+                        seed:int=0,
+                       )->Tensor|None:     # the whitening eigenvalues, or None when the model has nothing to initialise
+    "Initialise what a body computes from training data (the fast net's whitening), after `Normalize`; no-op otherwise"
+    body = getattr(model, 'body', None)
+    if not hasattr(body, 'data_init'): return None
+    c = model.norm.mean.shape[0]
+    if not isinstance(images, Tensor) or images.ndim != 4 or images.shape[1] != c:
+        raise ValueError(f"images must have shape (N,{c},H,W) for this {c}-channel model; got {tuple(getattr(images, 'shape', ()))}")
+    check_int(n, 'n', lo=1)
+    idx = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
+    x = images[idx].float()
+    if images.dtype == torch.uint8: x = x / 255
+    with torch.no_grad(): return body.data_init(model.norm(x.to(model.norm.mean.device)))
 
 # %% ../nbs/02_models.ipynb #2e6bf6bc
 def fold_batchnorm(model:nn.Module)->nn.Module:

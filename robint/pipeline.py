@@ -24,7 +24,7 @@ __all__ = ['RESERVED_KEYS', 'PROFILES', 'DEFAULT_PROFILE', 'RUNNER_KEYS', 'MODEL
            'notebook_parameters', 'notebook_inputs', 'library_fingerprint', 'cache_key', 'snapshot', 'written_files',
            'outputs_intact', 'stamp_path', 'read_stamp', 'results_delta', 'restore_results', 'NotebookFailed',
            'export_html', 'run_notebook', 'resolve_data_root', 'run_paper', 'paper_cli', 'robint_paper', 'paper_data',
-           'model_path', 'load_paper_models']
+           'model_path', 'load_paper_models', 'paper_train_configs']
 
 # %% ../nbs/09_pipeline.ipynb #b906b805
 def _umask()->int:
@@ -691,3 +691,20 @@ def load_paper_models(run_dir, device='cpu')->dict:
         if not p.exists(): raise FileNotFoundError(f"{p} not found: run the training notebook (01_train) of this profile first")
         out[n] = load_model(p, device)[0]
     return out
+
+# %% ../nbs/09_pipeline.ipynb #e7e6c194
+_TRAIN_KEYS = ('batch_size', 'lr', 'momentum', 'weight_decay', 'nesterov', 'amp', 'channels_last')
+_RECIPE_KEYS = {'warmup_epochs': 0., 'label_smoothing': 0., 'schedule': 'cosine', 'bn_bias_lr': 1., 'ema': 0., 'flip': None,
+                'translate': 0}     # the fast recipe's options: off unless the profile sets them
+
+def paper_train_configs(p:dict)->dict:   # the profile's values (a mapping: a notebook's parameters, e.g. `globals()`)
+    "The TrainConfigs of the standard and the robust model: the same optimiser and schedule, only the attack differs"
+    from robint.train import TrainConfig
+    missing = [k for k in ('epochs_standard', 'epochs_robust', 'norm', 'eps', 'attack_iters', *_TRAIN_KEYS) if k not in p]
+    if missing: raise ValueError(f"the profile lacks {', '.join(missing)}: every profile sets these (see nbs/paper/params/smoke.yaml)")
+    common = {k: p[k] for k in _TRAIN_KEYS} | {k: p.get(k, d) for k, d in _RECIPE_KEYS.items()}
+    common |= dict(seed=p.get('seed', 0), ckpt_every=100)
+    return {'standard': TrainConfig(epochs=p['epochs_standard'], **common),
+            'robust': TrainConfig(epochs=p['epochs_robust'], attack=p.get('attack', 'pgd'), norm=p['norm'], eps=p['eps'],
+                                  attack_iters=p['attack_iters'], attack_step=p.get('attack_step'),
+                                  val_attack_iters=p.get('val_attack_iters', 10), select_by=p.get('select_by'), **common)}

@@ -4,7 +4,8 @@
 
 # %% ../nbs/04_train.ipynb #7c24ff7d
 from __future__ import annotations
-import csv, io, json, math, os, time
+import copy, csv, io, json, math, os, time
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from torch import nn, Tensor
 from tqdm.auto import tqdm
 
 from .core import (check_number, check_int, check_choice, config_hash, get_device, seed_everything,
-                         save_checkpoint, load_checkpoint, _atomic_write_bytes)
+                         save_checkpoint, load_checkpoint, _atomic_write_bytes, cpu_snapshot, others_cores, busy_warning)
 from .data import Split, Batches, Augment
 from .models import Classifier, save_model, load_model, _unwrap
 from .attacks import pgd, make_step, accuracy, pgd_correct, STEPS
@@ -35,6 +36,12 @@ class TrainConfig:
     cosine_epochs:float|None = None # cosine period in epochs; None = the real number of epochs
     warmup_epochs:float = 0.      # linear warm-up from 0 (0: none)
     label_smoothing:float = 0.
+    schedule:str = 'cosine'       # after warm-up: 'cosine' to 0, or 'linear' to 0 (with warm-up: a triangle)
+    bn_bias_lr:float = 1.         # learning-rate multiplier of BatchNorm biases (their weight decay per step stays the same)
+    ema:float = 0.                # decay per step of an exponential moving average of the weights (0: none); when on,
+                                  # validation, selection and the saved best model use the averaged weights
+    flip:str|None = None          # training flips: None (none, or as `augment` says), 'random', or 'alternate' (derandomised)
+    translate:int = 0             # random translation by up to this many pixels (reflect padding); 0: none
     # adversarial training (Algorithm 1): attack=None trains on clean images
     attack:str|None = None        # None, 'pgd' or 'fgsm_rs' (Wong et al. 2020: one step of 1.25 eps from a random start)
     norm:str = 'L2'               # threat model: 'L2' or 'Linf'
@@ -63,6 +70,9 @@ class TrainConfig:
         check_number(self.lr, 'lr', lo=0, lo_open=True); check_number(self.momentum, 'momentum', lo=0, hi=1, hi_open=True)
         check_number(self.weight_decay, 'weight_decay', lo=0); check_number(self.warmup_epochs, 'warmup_epochs', lo=0)
         check_number(self.label_smoothing, 'label_smoothing', lo=0, hi=1, hi_open=True)
+        check_choice(self.schedule, 'schedule', ('cosine', 'linear')); check_number(self.bn_bias_lr, 'bn_bias_lr', lo=0, lo_open=True)
+        check_number(self.ema, 'ema', lo=0, hi=1, hi_open=True); check_choice(self.flip, 'flip', (None, 'random', 'alternate'))
+        check_int(self.translate, 'translate', lo=0)
         if self.cosine_epochs is not None: check_number(self.cosine_epochs, 'cosine_epochs', lo=0, lo_open=True)
         check_choice(self.attack, 'attack', (None, 'pgd', 'fgsm_rs')); check_choice(self.norm, 'norm', STEPS)
         check_number(self.eps, 'eps', lo=0, unit='(pixel units)')
@@ -76,7 +86,17 @@ class TrainConfig:
     def adversarial(self)->bool: return self.attack is not None and self.eps > 0
     @property
     def selection(self)->str: return self.select_by or ('mean' if self.adversarial else 'clean')
-    def hash(self)->str: return config_hash(asdict(self))
+    def hash(self)->str:
+        "Names the run: options added later are left out at their defaults, so older configs keep their hashes (and runs)"
+        d = asdict(self)
+        return config_hash({k: v for k, v in d.items() if not (k in _LATER_OPTIONS and v == _LATER_OPTIONS[k])})
+    @property
+    def augment(self)->Augment|None:
+        "The augmentation `flip` and `translate` ask for (None if neither)"
+        if self.flip is None and not self.translate: return None
+        return Augment(translate=self.translate, flip=self.flip == 'random', alternate_flip=self.flip == 'alternate')
+
+_LATER_OPTIONS = {'schedule': 'cosine', 'bn_bias_lr': 1., 'ema': 0., 'flip': None, 'translate': 0}
 
 # %% ../nbs/04_train.ipynb #443d0b90
 def lr_at(cfg:TrainConfig, step:int, steps_per_epoch:int)->float:
@@ -85,7 +105,7 @@ def lr_at(cfg:TrainConfig, step:int, steps_per_epoch:int)->float:
     if cfg.warmup_epochs and e < cfg.warmup_epochs: return cfg.lr * (step + 1) / (cfg.warmup_epochs * steps_per_epoch)
     period = (cfg.cosine_epochs or cfg.epochs) - cfg.warmup_epochs
     t = min(max(e - cfg.warmup_epochs, 0) / period, 1.0) if period > 0 else 1.0
-    return cfg.lr * 0.5 * (1 + math.cos(math.pi * t))
+    return cfg.lr * (1 - t if cfg.schedule == 'linear' else 0.5 * (1 + math.cos(math.pi * t)))
 
 # %% ../nbs/04_train.ipynb #148ccd0e
 def flatten_optimizer(opt:torch.optim.Optimizer)->tuple[dict[str, Tensor], dict]:
@@ -130,6 +150,35 @@ def _attack_step(cfg:TrainConfig):
     if cfg.attack == 'fgsm_rs': return make_step(cfg.norm, cfg.eps, cfg.attack_step or 1.25 * cfg.eps), 1, True
     return make_step(cfg.norm, cfg.eps, cfg.attack_step, cfg.attack_iters), cfg.attack_iters, cfg.attack_random_start
 
+@contextmanager
+def _input_grads_only(model:nn.Module):
+    "Inside: no parameter requires grad, so the attack's backward passes compute input gradients and nothing else"
+    ps = [p for p in model.parameters() if p.requires_grad]
+    for p in ps: p.requires_grad_(False)
+    try: yield
+    finally:
+        for p in ps: p.requires_grad_(True)
+
+def _param_groups(model:nn.Module, cfg:TrainConfig)->list[dict]:
+    "SGD parameter groups: BatchNorm biases get `bn_bias_lr` times the learning rate and 1/`bn_bias_lr` the weight decay"
+    if cfg.bn_bias_lr == 1: return [{'params': list(model.parameters()), 'lr_scale': 1.}]
+    bn = {id(m.bias) for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.bias is not None}
+    ps = list(model.parameters())
+    return [{'params': [p for p in ps if id(p) not in bn], 'lr_scale': 1.},
+            {'params': [p for p in ps if id(p) in bn], 'lr_scale': cfg.bn_bias_lr, 'weight_decay': cfg.weight_decay / cfg.bn_bias_lr}]
+
+class _EMA:
+    "Exponential moving average of a model's floating-point state (weights and BatchNorm statistics)"
+    def __init__(self, model:nn.Module, decay:float):
+        self.decay, self.model = decay, copy.deepcopy(_unwrap(model)).eval()
+        for p in self.model.parameters(): p.requires_grad_(False)
+    @torch.no_grad()
+    def update(self, model:nn.Module, step:int):
+        d = min(self.decay, (1 + step) / (10 + step))            # short memory at first: the average starts near the init
+        for a, b in zip(self.model.state_dict().values(), _unwrap(model).state_dict().values()):
+            if a.dtype.is_floating_point: a.lerp_(b, 1 - d)
+            else: a.copy_(b)
+
 def _gen(device, *key)->torch.Generator:
     s = 0
     for k in key: s = (s * 1_000_003 + int(k)) % (2**61 - 1)
@@ -145,15 +194,16 @@ def evaluate_val(model:nn.Module, val:Split, cfg:TrainConfig, device, batch_size
     return {'val_clean': clean, 'val_adv': adv, 'val_score': score}
 
 # %% ../nbs/04_train.ipynb #852fbcf0
-LOG_FIELDS = ['epoch', 'step', 'lr', 'train_loss', 'train_acc', 'val_clean', 'val_adv', 'val_score', 'seconds']
+LOG_FIELDS = ['epoch', 'step', 'lr', 'train_loss', 'train_acc', 'val_clean', 'val_adv', 'val_score', 'seconds', 'others_cores']
 
 def _write_log(path:Path, rows:list[dict]):
     buf = io.StringIO(); w = csv.DictWriter(buf, LOG_FIELDS); w.writeheader(); w.writerows(rows)
     _atomic_write_bytes(path, buf.getvalue().encode())
 
-def _save_state(out:Path, model, opt, cfg, pos:dict):
+def _save_state(out:Path, model, opt, cfg, pos:dict, ema:_EMA|None=None):
     t, p = flatten_optimizer(opt)
     state = {f'model.{k}': v for k, v in _unwrap(model).state_dict().items()} | t
+    if ema is not None: state |= {f'ema.{k}': v for k, v in ema.model.state_dict().items()}
     save_checkpoint(out/'last', state, {'config': asdict(cfg), 'config_hash': cfg.hash(), 'optimizer': p,
                                         'model': _unwrap(model).config, **pos})
 
@@ -163,7 +213,7 @@ def train(model:Classifier,          # built by create_model; trained in place
           cfg:TrainConfig,
           out_dir,                   # run folder: last/best checkpoints and log.csv
           val_split:Split|None=None, # validation split for model selection (None: no selection, best = last)
-          augment:Augment|None=None, # batch augmentation (see robint.data.DEFAULT_AUGMENT)
+          augment:Augment|None=None, # batch augmentation (see robint.data.DEFAULT_AUGMENT); or cfg.flip / cfg.translate
           device=None,               # None: get_device() (or this rank's GPU under torchrun)
           resume:bool=True,          # continue from out_dir/last.safetensors if it holds this config's run
           max_steps:int|None=None,   # stop (after checkpointing) once this many optimiser steps are done: budgets, tests
@@ -175,12 +225,15 @@ def train(model:Classifier,          # built by create_model; trained in place
     if len(train_split) == 0: raise ValueError("train_split is empty (0 examples)")
     if cfg.use_masks and train_split.mask is None: raise ValueError("cfg.use_masks=True but train_split has no masks")
     if max_steps is not None: check_int(max_steps, 'max_steps', lo=0)
+    if cfg.augment is not None:
+        if augment is not None: raise ValueError("give the augmentation either as `augment` or as cfg.flip / cfg.translate, not both")
+        augment = cfg.augment
     out = Path(out_dir); rank, ws, device = init_distributed(device)
     if cfg.batch_size % ws: raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the {ws} DDP ranks")
     seed_everything(cfg.seed)
     model.to(device)
     if cfg.channels_last: model.to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
+    opt = torch.optim.SGD(_param_groups(model, cfg), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
     batches = Batches(train_split, cfg.batch_size // ws, shuffle=True, seed=cfg.seed, device=device, augment=augment,
                       drop_last=True, rank=rank, world_size=ws)
     spe = len(batches)
@@ -202,28 +255,34 @@ def train(model:Classifier,          # built by create_model; trained in place
         net = DDP(net, device_ids=[device] if device.type == 'cuda' else None)
     attack_model = _unwrap(model) if not cfg.compile else torch.compile(_unwrap(model))
     step, iters, rs = _attack_step(cfg) if cfg.adversarial else (None, 0, False)
+    ema = _EMA(model, cfg.ema) if cfg.ema else None
+    if ema is not None and resume and last.exists():
+        ema.model.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith('ema.')})
+    judged = (lambda: ema.model) if ema is not None else (lambda: _unwrap(model))   # what validation and `best` see
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter() - pos['seconds']
     pbar = tqdm(total=cfg.epochs * spe, initial=pos['step'], disable=not progress or rank != 0, desc=f"train {'adv ' + cfg.norm + ' eps=' + format(cfg.eps, 'g') if cfg.adversarial else 'standard'}")
     def save(): 
         pos['seconds'] = time.perf_counter() - t_start
-        if rank == 0: _save_state(out, model, opt, cfg, pos)
+        if rank == 0: _save_state(out, model, opt, cfg, pos, ema)
     try:
         while pos['epoch'] < cfg.epochs:
-            e = pos['epoch']
+            e = pos['epoch']; snap = cpu_snapshot()
             for i in range(pos['batch'], spe):
                 if max_steps is not None and pos['step'] >= max_steps: save(); pbar.close(); return _result(out, pos, False, rank)
                 x, y, m = batches.batch(e, i)
                 if cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
                 if step is not None:
-                    x = pgd(attack_model, x, y, step, iters=iters, random_start=rs, mask=m if cfg.use_masks else None,
-                            amp=cfg.amp, generator=_gen(device, cfg.seed, e, i), eval_mode=cfg.attack_eval_mode)
-                for g in opt.param_groups: g['lr'] = lr_at(cfg, pos['step'], spe)
+                    with _input_grads_only(attack_model): x = pgd(attack_model, x, y, step, iters=iters, random_start=rs, mask=m if cfg.use_masks else None,
+                            amp=cfg.amp, generator=_gen(device, cfg.seed, e, i), eval_mode=cfg.attack_eval_mode,
+                            best=cfg.attack != 'fgsm_rs')   # FGSM takes its step's result (no extra forward pass to pick a best)
+                for g in opt.param_groups: g['lr'] = lr_at(cfg, pos['step'], spe) * g.get('lr_scale', 1.)
                 model.train()
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
                     logits = net(x)
                 loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
                 opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+                if ema is not None: ema.update(model, pos['step'])
                 with torch.no_grad():
                     pos['acc'] = [pos['acc'][0] + loss.item() * len(y), pos['acc'][1] + (logits.argmax(1) == y).sum().item(), pos['acc'][2] + len(y)]
                 pos['batch'], pos['step'] = i + 1, pos['step'] + 1
@@ -233,20 +292,22 @@ def train(model:Classifier,          # built by create_model; trained in place
             row = {'epoch': e + 1, 'step': pos['step'], 'lr': lr_at(cfg, pos['step'] - 1, spe),
                    'train_loss': (tot[0] / tot[2]).item(), 'train_acc': (tot[1] / tot[2]).item()}
             if val_split is not None:
-                row |= evaluate_val(_unwrap(model), val_split, cfg, device) if rank == 0 else {}
+                row |= evaluate_val(judged(), val_split, cfg, device) if rank == 0 else {}
                 if rank == 0 and row['val_score'] > pos['best_score']:
-                    pos['best_score'] = row['val_score']; save_model(out/'best', model, {'epoch': e + 1, **row, 'config': asdict(cfg)})
+                    pos['best_score'] = row['val_score']; save_model(out/'best', judged(), {'epoch': e + 1, **row, 'config': asdict(cfg)})
             pos['seconds'] = time.perf_counter() - t_start; row['seconds'] = round(pos['seconds'], 2)
+            busy = others_cores(snap, cpu_snapshot()); row['others_cores'] = None if busy is None else round(busy, 3)
             pos['log'] = pos['log'] + [row]; pos['epoch'], pos['batch'], pos['acc'] = e + 1, 0, [0., 0., 0.]
             if rank == 0: _write_log(out/'log.csv', pos['log'])
             save()
             if rank == 0 and progress: tqdm.write(' '.join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+            if rank == 0 and progress and busy_warning(busy, f'epoch {e + 1}'): tqdm.write(busy_warning(busy, f'epoch {e + 1}'))
     except KeyboardInterrupt:
         save(); pbar.close()
         if rank == 0: print(f"interrupted: state saved to {last}; call train() again with the same config to continue")
         raise
     pbar.close()
-    if rank == 0 and val_split is None: save_model(out/'best', model, {'epoch': cfg.epochs, 'config': asdict(cfg)})
+    if rank == 0 and val_split is None: save_model(out/'best', judged(), {'epoch': cfg.epochs, 'config': asdict(cfg)})
     return _result(out, pos, True, rank)
 
 def _result(out:Path, pos:dict, finished:bool, rank:int)->dict:

@@ -183,6 +183,7 @@ def robust_fashion(tmp_path_factory, fashion_root):
     from robint.pipeline import model_path
     from robint.data import load_fashion_mnist, channel_stats
     from robint.train import TrainConfig, train
+    from robint.core import bf16_fast
     d = load_fashion_mnist(fashion_root)
     p = model_path(Path(__file__).resolve().parents[1]/'runs'/'fashion-cpu', 'robust')
     if p.exists(): m = load_model(p)[0]
@@ -190,7 +191,7 @@ def robust_fashion(tmp_path_factory, fashion_root):
         mean, std = channel_stats(d.train.x); torch.manual_seed(0)
         m = create_model('small_resnet', num_classes=10, in_channels=1, mean=mean, std=std, depth=8, width=32, stem_stride=2)
         train(m, d.train.subset(slice(0, 20_000)), TrainConfig(epochs=1, batch_size=128, lr=0.1, nesterov=True, attack='pgd', eps=1.0,
-              attack_iters=3, ckpt_every=0, amp=True), tmp_path_factory.mktemp('rob'), progress=False)
+              attack_iters=3, ckpt_every=0, amp=bf16_fast('cpu')), tmp_path_factory.mktemp('rob'), progress=False)   # emulated bf16: 5-10x slower
     g = torch.Generator().manual_seed(0); idx = torch.randperm(len(d.test), generator=g)[:200]
     return m.eval(), d.test.floats(idx), d.test.y[idx]
 
