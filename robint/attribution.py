@@ -9,15 +9,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .core import check_int, check_choice, check_images, check_labels
+from .core import check_int, check_number, check_choice, check_images, check_labels
 from .models import fold_batchnorm
 
 # %% auto #0
-__all__ = ['OUTPUTS', 'BASELINES', 'PARTS', 'CURVE_BASELINES', 'SALIENCY_METHODS', 'integrated_gradients', 'shap_gradient',
-           'expected_gradients', 'attribution_map', 'shared_scale', 'show_image', 'attribution_figure',
-           'attribution_grid', 'image_grid', 'gini', 'entropy', 'mass_in_mask', 'pointing_game', 'deletion_insertion',
-           'spearman', 'weighted_layers', 'randomisation_check', 'interpretability_metrics', 'summarise',
-           'top_fraction', 'auto_saliency']
+__all__ = ['OUTPUTS', 'BASELINES', 'SCALES', 'PARTS', 'CURVE_BASELINES', 'SALIENCY_METHODS', 'integrated_gradients',
+           'shap_gradient', 'expected_gradients', 'attribution_map', 'shared_scale', 'own_scale', 'show_image',
+           'attribution_figure', 'attribution_grid', 'image_grid', 'gini', 'entropy', 'mass_in_mask', 'pointing_game',
+           'deletion_insertion', 'spearman', 'weighted_layers', 'randomisation_check', 'interpretability_metrics',
+           'summarise', 'top_fraction', 'auto_saliency']
 
 # %% ../nbs/05_attribution.ipynb #dbdeed50
 OUTPUTS = ('prob', 'logit')
@@ -205,6 +205,19 @@ def shared_scale(maps, q:float=0.995)->float:
     s = float(np.quantile(v, q)) if v.size else 0.0
     return s if s > 0 else (float(v.max()) if v.size and v.max() > 0 else 1.0)
 
+def own_scale(amap:Tensor,            # (N,H,W) signed maps (attribution_map)
+              outlier_perc:float=1.0, # percent of the total |attribution| left above the limit (captum's outlier_perc)
+             )->Tensor:               # (N,H,W) in [-1, 1]: each map divided by its own limit, clipped
+    "Each map scaled as captum's visualize_image_attr scales it: by the |value| at which the sorted |map| reaches (100 - outlier_perc)% of its sum"
+    check_number(outlier_perc, 'outlier_perc', lo=0, hi=100, hi_open=True)
+    a = amap.detach().double().cpu()
+    v = a.abs().flatten(1).sort(1).values                          # (N,D) ascending
+    c = v.cumsum(1)
+    idx = (c >= c[:, -1:] * (100 - outlier_perc) / 100).float().argmax(1)   # first index reaching the share
+    lim = v.gather(1, idx[:, None]).view(-1, 1, 1)
+    lim = torch.where(lim > 0, lim, torch.ones_like(lim))             # an all-zero map stays zero
+    return (a / lim).clamp(-1, 1).float()
+
 def _grey(img:Tensor)->np.ndarray: return img.detach().float().mean(0).cpu().numpy()   # (H,W)
 
 def show_image(ax, img:Tensor, title:str|None=None, color:str='black'):
@@ -235,17 +248,29 @@ def _check_attr_dict(attributions:dict, x:Tensor, name:str='attributions'):
         if not isinstance(a, Tensor) or a.shape != x.shape:
             raise ValueError(f"{name}[{k!r}] must be a tensor of shape {tuple(x.shape)} like the images; got {getattr(a, 'shape', type(a).__name__)}")
 
+SCALES = ('own', 'shared')
+
+def _scaled(maps:dict, scale:str, q:float)->tuple[dict, float]:
+    "The maps as drawn and their colour limit: each on its own scale (limit 1), or all on one shared scale"
+    if scale == 'own': return {k: own_scale(v) for k, v in maps.items()}, 1.0
+    return maps, shared_scale(maps.values(), q)
+
+def _scale_label(method:str, scale:str, vmax:float)->str:
+    if scale == 'own': return f"{method}: each map on its own scale (captum outlier_perc=1): compare shapes, not magnitudes"
+    return f"{method} (shared scale, ±{vmax:.2g}): magnitudes"
+
 def attribution_figure(images:Tensor,           # (N,C,H,W) in [0,1], one row each
                        attributions:dict,       # {method: {model: (N,C,H,W) attributions}}, e.g. {'IG': {'standard': a, 'robust': b}}
                        labels:Tensor|None=None, # true labels (N,), shown left of each row
                        preds:dict|None=None,    # {model: predicted labels (N,)}, shown above each panel
                        class_names=None,        # names of the classes (list), else their indices
                        overlay:bool=True,       # draw maps over the grey image (else the map alone)
-                       q:float=0.995,           # quantile of |map| used as each method's colour limit
+                       scale:str='own',         # 'own': each map scaled as captum does (shapes); 'shared': one limit per method (magnitudes)
+                       q:float=0.995,           # scale='shared': quantile of |map| used as each method's colour limit
                        size:float=1.7,          # inches per panel
                       )->Figure:
-    "Images and their attributions: one column per (method, model), one shared colour scale per method"
-    check_images(images, 'images')
+    "Images and their attributions: one column per (method, model); each map on its own scale, or one scale per method"
+    check_images(images, 'images'); check_choice(scale, 'scale', SCALES)
     if not isinstance(attributions, dict) or not attributions: raise ValueError("attributions must be a dict {method: {model: tensor}}")
     for m, d in attributions.items(): _check_attr_dict(d, images, f'attributions[{m!r}]')
     cols = [(m, k) for m, d in attributions.items() for k in d]
@@ -255,15 +280,14 @@ def attribution_figure(images:Tensor,           # (N,C,H,W) in [0,1], one row ea
         show_image(axs[i, 0], images[i])
         if labels is not None: axs[i, 0].set_ylabel(f"true: {_name(labels[i], class_names)}", fontsize=8)
     for m, d in attributions.items():
-        maps = {k: attribution_map(a) for k, a in d.items()}
-        vmax = shared_scale(maps.values(), q)
+        maps, vmax = _scaled({k: attribution_map(a) for k, a in d.items()}, scale, q)
         js = [1 + cols.index((m, k)) for k in d]
         for j, k in zip(js, d):
             axs[0, j].set_title(f"{m}\n{k}", fontsize=9)
             for i in range(n):
                 im = _show_attr(axs[i, j], images[i], maps[k][i], vmax, overlay)
                 if preds is not None and k in preds: axs[i, j].set_xlabel(f"pred: {_name(preds[k][i], class_names)}", fontsize=7)
-        fig.colorbar(im, ax=axs[:, js].ravel().tolist(), orientation='horizontal', shrink=0.8, aspect=25, label=f"{m} (shared scale, ±{vmax:.2g})")
+        fig.colorbar(im, ax=axs[:, js].ravel().tolist(), orientation='horizontal', shrink=0.8, aspect=25, label=_scale_label(m, scale, vmax))
     return fig
 
 # %% ../nbs/05_attribution.ipynb #5fdfe60c
@@ -275,23 +299,23 @@ def attribution_grid(images:Tensor,           # (N,C,H,W) in [0,1], N <= rows*co
                      method:str='attribution', # method name for the titles and the colour bar
                      cols:int=8,              # grid columns, lettered A, B, ...
                      overlay:bool=True,       # draw maps over the grey image
-                     q:float=0.995,           # quantile of |map| used as the colour limit
+                     scale:str='own',         # 'own': each map scaled as captum does; 'shared': one limit for all (magnitudes)
+                     q:float=0.995,           # scale='shared': quantile of |map| used as the colour limit
                      size:float=1.1,          # inches per cell
                     )->Figure:
     "The appendix grids: images, then each model's attributions, in a lettered/numbered grid with labels"
     check_images(images, 'images'); _check_attr_dict(attributions, images)
-    check_int(cols, 'cols', lo=1, hi=26)
+    check_int(cols, 'cols', lo=1, hi=26); check_choice(scale, 'scale', SCALES)
     check_labels(labels, len(images), int(2**62), 'labels')
     for k in attributions:
         if k not in preds: raise ValueError(f"preds must hold the predictions of every model in attributions; missing {k!r}")
         check_labels(preds[k], len(images), int(2**62), f'preds[{k!r}]')
     n = len(images); rows = -(-n // cols)
-    maps = {k: attribution_map(a) for k, a in attributions.items()}
-    vmax = shared_scale(maps.values(), q)
+    maps, vmax = _scaled({k: attribution_map(a) for k, a in attributions.items()}, scale, q)
     panels = ['images'] + list(attributions)
-    fig = plt.figure(figsize=(size * cols + 1.2, (size * rows + 0.6) * len(panels)), layout='constrained')
-    subs = fig.subfigures(len(panels), 1, hspace=0.02)                  # stacked: images, then each model
-    for sub, p in zip(np.atleast_1d(subs), panels):
+    fig = plt.figure(figsize=(size * cols + 1.2, (size * rows + 0.6) * len(panels) + 0.6), layout='constrained')
+    subs = fig.subfigures(len(panels) + 1, 1, hspace=0.02, height_ratios=[size * rows + 0.6] * len(panels) + [0.6])
+    for sub, p in zip(subs[:-1], panels):                            # stacked: images, then each model; the colour bar last
         axs = sub.subplots(rows, cols, squeeze=False)
         sub.suptitle(p if p == 'images' else f"{method}: {p}", fontsize=10)
         for r in range(rows):
@@ -306,7 +330,8 @@ def attribution_grid(images:Tensor,           # (N,C,H,W) in [0,1], N <= rows*co
                     ax.set_title(_name(preds[p][i], class_names), fontsize=7, color='green' if ok else 'red')
                 if r == 0: ax.text(0.5, 1.32, chr(65 + c), transform=ax.transAxes, ha='center', fontsize=8, weight='bold')
                 if c == 0: ax.set_ylabel(str(r + 1), rotation=0, labelpad=8, fontsize=8, weight='bold')
-    fig.colorbar(im, ax=np.atleast_1d(subs)[-1].axes, orientation='horizontal', shrink=0.6, aspect=30, label=f"{method} (shared scale, ±{vmax:.2g})")
+    cax = subs[-1].add_axes([0.2, 0.55, 0.6, 0.2])                    # its own panel: no grid shrinks to make room
+    fig.colorbar(im, cax=cax, orientation='horizontal', label=_scale_label(method, scale, vmax))
     return fig
 
 # %% ../nbs/05_attribution.ipynb #83eaf2db
