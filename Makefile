@@ -6,14 +6,15 @@ STAMP   := .venv/.robint-installed
 FMNIST  ?= /usr/share/datasets/fashion-mnist
 TORCH   := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: install test export-check nbtest pytest paper bench clean-cache help
+.PHONY: install test export-check nbtest pytest paper bench clean-cache help docs
 
 help:
 	@echo "make install  - create .venv, install torch + robint[dev], Fashion-MNIST, the python3 kernel"
 	@echo "make test     - install, check notebooks and package are in sync, nbdev_test, pytest tests/"
 	@echo "make paper    - regenerate figures/fashion-cpu (robint-paper --profile fashion-cpu)"
+	@echo "make docs     - build the documentation site offline into _site/ (open _site/index.html)"
 
-install: venv fashion-mnist
+install: venv fashion-mnist docs-browser
 
 # Re-installs only when the package metadata (settings.ini, setup.py, pyproject.toml) changes content; else ~0 s.
 .PHONY: venv
@@ -42,6 +43,23 @@ fashion-mnist:
 	  echo "NOTE: Fashion-MNIST is not under $(FMNIST). Run 'sudo apt-get install dataset-fashion-mnist'," \
 	       "or set ROBINT_DATA to a folder holding the idx files (see README, Data)."; \
 	fi
+
+# Debian's chromium + chromium-driver: the docs test opens the built site in headless Chromium (selenium)
+.PHONY: docs-browser
+docs-browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium and chromium-driver (for the docs test)"; \
+	  (apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null)) \
+	   || echo "WARNING: apt-get could not install chromium chromium-driver; the docs test will fail"; \
+	else \
+	  echo "NOTE: chromium/chromedriver missing: run 'sudo apt-get install chromium chromium-driver' for the docs test"; \
+	fi
+
+# The documentation site, offline (nbdev's notebook processing + Sphinx + myst-nb; no Quarto): _site/index.html
+docs: install
+	$(PY) docs/build.py
 
 # Fails when the notebooks and robint/ disagree (someone edited robint/*.py or forgot nbdev_export).
 export-check: install

@@ -20,6 +20,10 @@ lic = licenses.get(cfg['license'].lower(), cfg['license'])
 def _reqs(key): return shlex.split(cfg.get(key, ''))
 
 readme = Path(__file__).parent/'README.md'
+# the paper notebooks and their profiles ship as package data (robint/paper_notebooks/), so that robint-paper runs from
+# an installed wheel outside any checkout (robint.pipeline.paper_dir)
+paper = {cfg['lib_path'] + '.paper_notebooks': (cfg['nbs_path'] + '/paper', ['*.ipynb']),
+         cfg['lib_path'] + '.paper_notebooks.params': (cfg['nbs_path'] + '/paper/params', ['*.yaml'])}
 setuptools.setup(
     name=cfg['lib_name'].replace('_', '-'),
     version=cfg['version'],
@@ -34,7 +38,9 @@ setuptools.setup(
                  'Intended Audience :: ' + cfg['audience'].title(),
                  'Natural Language :: ' + cfg['language'].title()]
                 + [f'Programming Language :: Python :: {v}' for v in py_versions[py_versions.index(min_py):]],
-    packages=setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
+    packages=setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']) + list(paper),
+    package_dir={k: d for k, (d, _) in paper.items()},
+    package_data={k: globs for k, (_, globs) in paper.items()},
     include_package_data=True,
     install_requires=_reqs('requirements'),
     extras_require={'dev': _reqs('dev_requirements')},

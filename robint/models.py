@@ -15,9 +15,11 @@ from torch import nn, Tensor
 from .core import check_int, check_choice, check_number, save_checkpoint, load_checkpoint
 
 # %% auto #0
-__all__ = ['MODELS', 'Normalize', 'Classifier', 'resnet18_body', 'resnet50_body', 'BasicBlock', 'SmallResNet',
-           'small_resnet_body', 'Whitening', 'ConvGroup', 'FastNet', 'fastnet_body', 'create_model',
-           'data_dependent_init', 'fold_batchnorm', 'save_model', 'load_model']
+__all__ = ['MODELS', 'FOREIGN_SOURCES', 'PICKLE_WARNING', 'Normalize', 'Classifier', 'resnet18_body', 'resnet50_body',
+           'BasicBlock', 'SmallResNet', 'small_resnet_body', 'Whitening', 'ConvGroup', 'FastNet', 'fastnet_body',
+           'create_model', 'data_dependent_init', 'fold_batchnorm', 'save_model', 'load_model', 'foreign_net',
+           'final_linear', 'first_conv_channels', 'foreign_body', 'foreign_model', 'check_model_input',
+           'read_foreign_checkpoint', 'convert_checkpoint', 'convert_cli', 'robint_convert']
 
 # %% ../nbs/02_models.ipynb #f4389560
 class Normalize(nn.Module):
@@ -317,3 +319,256 @@ def load_model(path,                          # a checkpoint written by `save_mo
     try: model.load_state_dict(tensors, strict=True)
     except RuntimeError as e: raise ValueError(f"{path}: weights do not fit the architecture {cfg}: {e}") from None
     return model.eval(), meta
+
+# %% ../nbs/02_models.ipynb #9e6d735f
+FOREIGN_SOURCES = ('torchvision', 'timm', 'robustbench')
+
+def _split_arch(arch)->tuple[str, str]:
+    "('torchvision', 'resnet18') from 'torchvision:resnet18'; ValueError naming `arch` otherwise"
+    src, _, name = arch.partition(':') if isinstance(arch, str) else ('', '', '')
+    if src not in FOREIGN_SOURCES or not name:
+        raise ValueError(f"arch must be SOURCE:NAME with SOURCE one of {', '.join(FOREIGN_SOURCES)} "
+                         f"(e.g. torchvision:resnet18, timm:resnet18, robustbench:wide_resnet.WideResNet); got {arch!r}")
+    return src, name
+
+def _robustbench_net(arch:str, name:str, kw:dict)->nn.Module:
+    "A RobustBench architecture class (MODULE.CLASS) or model-zoo entry (DATASET/THREAT/NAME), random weights"
+    import importlib
+    try: importlib.import_module('robustbench.model_zoo.architectures')
+    except ImportError as e: raise ImportError(f"arch {arch!r} needs the robustbench package (pip install robustbench): {e}") from None
+    if '/' in name:
+        from robustbench.model_zoo.models import model_dicts
+        from robustbench.model_zoo.enums import BenchmarkDataset, ThreatModel
+        parts = name.split('/')
+        try: zoo = model_dicts[BenchmarkDataset(parts[0])][ThreatModel(parts[1])] if len(parts) == 3 else None
+        except (ValueError, KeyError): zoo = None
+        if zoo is None: raise ValueError(f"unknown architecture {arch!r}: a RobustBench zoo entry is DATASET/THREAT/NAME, e.g. robustbench:cifar10/Linf/Standard")
+        if parts[2] not in zoo: raise ValueError(f"unknown architecture {arch!r}: RobustBench's {parts[0]} {parts[1]} zoo has no {parts[2]!r} (it has e.g. {', '.join(list(zoo)[:4])})")
+        return zoo[parts[2]]['model'](**kw)
+    mod, _, cls = name.rpartition('.')
+    try: m = importlib.import_module(f'robustbench.model_zoo.architectures.{mod}') if mod else None
+    except ImportError: m = None
+    if m is None or not isinstance(getattr(m, cls, None), type):
+        raise ValueError(f"unknown architecture {arch!r}: give MODULE.CLASS of robustbench.model_zoo.architectures "
+                         "(e.g. robustbench:wide_resnet.WideResNet) or a zoo entry DATASET/THREAT/NAME")
+    return getattr(m, cls)(**kw)
+
+def foreign_net(arch:str,                  # SOURCE:NAME, e.g. 'torchvision:resnet18', 'timm:resnet18', 'robustbench:wide_resnet.WideResNet'
+                arch_kwargs:dict|None=None, # keyword arguments of the architecture's constructor
+               )->nn.Module:               # the network with random weights (never downloaded)
+    "Build a torchvision, timm or RobustBench network by name, with random weights"
+    src, name = _split_arch(arch)
+    if arch_kwargs is not None and not isinstance(arch_kwargs, dict): raise ValueError(f"arch_kwargs must be a dict of constructor arguments; got {arch_kwargs!r}")
+    kw = dict(arch_kwargs or {})
+    if src == 'torchvision':
+        import torchvision.models as tvm
+        if name not in tvm.list_models():
+            raise ValueError(f"unknown architecture {arch!r}: torchvision has no model {name!r} (torchvision.models.list_models() lists them: resnet18, resnet50, vgg16, ...)")
+        return tvm.get_model(name, weights=None, **kw)
+    if src == 'timm':
+        try: import timm
+        except ImportError: raise ImportError(f"arch {arch!r} needs timm (pip install timm)") from None
+        if not timm.is_model(name): raise ValueError(f"unknown architecture {arch!r}: timm has no model {name!r} (timm.list_models() lists them)")
+        return timm.create_model(name, pretrained=False, **kw)
+    return _robustbench_net(arch, name, kw)
+
+# %% ../nbs/02_models.ipynb #56096f63
+def final_linear(net:nn.Module,           # the network
+                 layer:str|None=None,      # dotted name of its final nn.Linear; None: the last nn.Linear it registers
+                )->str:                    # the layer's dotted name
+    "Name of the network's final linear layer, whose input is the representation R(x)"
+    linears = [n for n, m in net.named_modules() if isinstance(m, nn.Linear)]
+    if layer is None:
+        if not linears: raise ValueError(f"{type(net).__name__} has no nn.Linear layer: name its final layer with feature_layer")
+        return linears[-1]
+    if layer not in linears:
+        raise ValueError(f"feature_layer {layer!r} must name an nn.Linear of {type(net).__name__} (the layer whose input is R(x)); "
+                         f"its linear layers: {', '.join(linears) or 'none'}")
+    return layer
+
+def first_conv_channels(net:nn.Module)->int|None:
+    "Input channels of the network's first convolution (None when it has none)"
+    conv = next((m for m in net.modules() if isinstance(m, nn.Conv2d)), None)
+    return None if conv is None else conv.in_channels
+
+def foreign_body(in_channels:int=3,               # channels of the images; must match the network's first convolution
+                 arch:str='torchvision:resnet18',  # SOURCE:NAME, see `foreign_net`
+                 arch_kwargs:dict|None=None,       # keyword arguments of the architecture's constructor
+                 feature_layer:str|None=None,      # its final nn.Linear (dotted name); None: the last one registered
+                 input_size:list|None=None,        # [H, W] the network expects (checked against the data); None: not stated
+                )->tuple[nn.Module, int]:          # (the network without its final linear layer, that layer's in_features)
+    "Body builder of foreign networks: the network with its final linear layer replaced by an identity"
+    if input_size is not None and not (isinstance(input_size, (list, tuple)) and len(input_size) == 2 and all(isinstance(v, int) and v > 0 for v in input_size)):
+        raise ValueError(f"input_size must be [H, W] in pixels, e.g. [32, 32]; got {input_size!r}")
+    net = foreign_net(arch, arch_kwargs)
+    layer = final_linear(net, feature_layer)
+    c = first_conv_channels(net)
+    if c is not None and c != in_channels:
+        raise ValueError(f"{arch} takes {c}-channel images (its first convolution), but in_channels={in_channels}: "
+                         f"give in_channels={c}, or data with {c} channels")
+    d = net.get_submodule(layer).in_features
+    parent, _, child = layer.rpartition('.')
+    setattr(net.get_submodule(parent) if parent else net, child, nn.Identity())
+    net.robint_head = layer      # where the head's weights live in the network's own state dict
+    return net, d
+
+MODELS['foreign'] = foreign_body
+
+# %% ../nbs/02_models.ipynb #ab14e5a1
+def _short(keys, n:int=6)->str:
+    keys = sorted(keys); return ', '.join(keys[:n]) + (f", ... ({len(keys)} in all)" if len(keys) > n else '')
+
+def _net_key(k:str, layer:str)->str:
+    "A Classifier state-dict key in the foreign network's own names"
+    return k[5:] if k.startswith('body.') else f"{layer}.{k[5:]}" if k.startswith('head.') else k
+
+def _fit_state_dict(model:Classifier, sd:dict, what:str)->dict:
+    "The foreign state dict `sd` renamed for `model` (head.* / body.* / norm.*); ValueError naming every misfit"
+    layer, arch = model.body.robint_head, model.config['arch']
+    w = sd.get(f'{layer}.weight')
+    if isinstance(w, Tensor) and w.ndim == 2 and w.shape[0] != model.num_classes:
+        raise ValueError(f"{what}: its final layer {layer} has {w.shape[0]} outputs, but num_classes={model.num_classes}: "
+                         f"give num_classes={w.shape[0]} (and data with that many classes), or a checkpoint for {model.num_classes} classes")
+    out = {('head.' + k[len(layer) + 1:] if k.startswith(layer + '.') else 'body.' + k): v for k, v in sd.items()}
+    want = model.state_dict()
+    out.update({k: want[k] for k in ('norm.mean', 'norm.std')})
+    missing = [_net_key(k, layer) for k in want if k not in out]
+    unexpected = [k for k in sd if ('head.' + k[len(layer) + 1:] if k.startswith(layer + '.') else 'body.' + k) not in want]
+    if missing or unexpected:
+        raise ValueError(f"{what} does not fit {arch}{' ' + str(model.config['arch_kwargs']) if model.config.get('arch_kwargs') else ''}: "
+                         + (f"missing keys: {_short(missing)}" if missing else '') + ('; ' if missing and unexpected else '')
+                         + (f"unexpected keys: {_short(unexpected)}" if unexpected else '')
+                         + ". Give the architecture (and arch_kwargs) it was saved from, or strip a prefix such as 'module.'")
+    bad = [f"{_net_key(k, layer)} {tuple(v.shape)} (the architecture: {tuple(want[k].shape)})" for k, v in out.items() if tuple(v.shape) != tuple(want[k].shape)]
+    if bad: raise ValueError(f"{what} does not fit {arch}: tensors of the wrong shape: {_short(bad, 4)}. Check arch_kwargs (width, depth) and num_classes")
+    return out
+
+def foreign_model(arch:str,                   # SOURCE:NAME, see `foreign_net`
+                  state_dict:dict,            # the network's own state dict (its parameter names)
+                  mean:Sequence[float],       # per-channel mean of the network's training inputs in [0,1] (0 if it normalises inside)
+                  std:Sequence[float],        # per-channel std (1 if it normalises inside)
+                  num_classes:int=10,         # outputs of its final layer
+                  in_channels:int=3,          # image channels
+                  arch_kwargs:dict|None=None, # constructor arguments, e.g. {'depth': 28, 'widen_factor': 10}
+                  feature_layer:str|None=None,# its final nn.Linear; None: found automatically
+                  input_size:list|None=None,  # [H, W] it expects; None: not stated
+                  what:str='state dict',      # how to name the weights in errors (a file name)
+                 )->Classifier:               # eval mode; images in [0,1]; features(x) = input of the final linear layer
+    "A torchvision / timm / RobustBench network with its weights as a robint `Classifier`, its normalisation inside"
+    if mean is None or std is None:
+        raise ValueError("mean and std must be stated: the per-channel normalisation the network was trained with, in [0,1] pixel units "
+                         "(e.g. ImageNet's 0.485,0.456,0.406 / 0.229,0.224,0.225; 0 / 1 when the network normalises inside)")
+    if not isinstance(state_dict, dict) or not all(isinstance(v, Tensor) for v in state_dict.values()):
+        raise ValueError(f"{what}: state_dict must map parameter names to tensors")
+    model = create_model('foreign', num_classes, in_channels, mean, std, arch=arch, arch_kwargs=arch_kwargs,
+                         feature_layer=feature_layer, input_size=list(input_size) if input_size is not None else None)
+    model.load_state_dict(_fit_state_dict(model, state_dict, what), strict=True)
+    return model.eval()
+
+def check_model_input(model:Classifier,   # the model about to be analysed
+                      num_classes:int,     # classes of the data
+                      channels:int,        # channels of the images
+                      size:int,            # height = width of the images, pixels
+                      what:str='model',    # how to name the model in errors (the flag and file)
+                     )->Classifier:
+    "Refuse a model whose classes, input channels or stated input size do not match the data, before it runs"
+    cfg = model.config
+    if model.num_classes != num_classes:
+        raise ValueError(f"{what}: the model has {model.num_classes} outputs but the data has {num_classes} classes: give a model for {num_classes} classes")
+    if cfg.get('in_channels') != channels:
+        raise ValueError(f"{what}: the model takes {cfg.get('in_channels')}-channel images but the data has {channels} channels: give a {channels}-channel model")
+    if cfg.get('input_size') is not None and list(cfg['input_size']) != [size, size]:
+        raise ValueError(f"{what}: the model expects {cfg['input_size'][0]}x{cfg['input_size'][1]} images (its input_size) but the data is {size}x{size}: "
+                         "give a model for this image size")
+    return model
+
+# %% ../nbs/02_models.ipynb #6b92000a
+PICKLE_WARNING = ("WARNING: reading {path} with torch.load(weights_only=True). It is a pickle-based file: only tensors and "
+                  "plain containers are rebuilt and anything else is refused, but convert only files you trust, once, "
+                  "and use the safetensors file written from then on")
+
+def _unwrap_state_dict(obj, what:str)->dict:
+    "The tensors of a loaded checkpoint: its state_dict / model_state_dict / model entry, prefixes 'module.' and 'model.' removed"
+    for key in ('state_dict', 'model_state_dict', 'model'):
+        if isinstance(obj, dict) and isinstance(obj.get(key), dict): obj = obj[key]; break
+    if not isinstance(obj, dict) or not obj or not all(isinstance(v, Tensor) for v in obj.values()):
+        raise ValueError(f"{what}: expected a state dict (names -> tensors), possibly under 'state_dict'; got {type(obj).__name__}")
+    for pre in ('module.', 'model.'):
+        if all(k.startswith(pre) for k in obj): obj = {k[len(pre):]: v for k, v in obj.items()}
+    return dict(obj)
+
+def read_foreign_checkpoint(path,               # a torch.save file (.pt, .pth) or a safetensors state dict
+                            warn:Callable|None=None, # called with the pickle warning; None: printed to stderr
+                           )->dict[str, Tensor]: # the network's state dict
+    "The state dict in a foreign checkpoint: safetensors read directly, torch.save read with weights_only=True after a warning"
+    import sys
+    from robint.core import check_path
+    p = check_path(path, 'checkpoint', kind='file', hint='Give the checkpoint file to convert')
+    with open(p, 'rb') as f: head = f.read(9)
+    if len(head) == 9 and head[8:9] == b'{' and 2 <= int.from_bytes(head[:8], 'little') < p.stat().st_size:
+        tensors, _ = load_checkpoint(p)           # safetensors: no pickle involved
+        return _unwrap_state_dict(tensors, str(p))
+    (warn or (lambda s: print(f"robint-convert: {s}", file=sys.stderr)))(PICKLE_WARNING.format(path=p))
+    try: obj = torch.load(p, map_location='cpu', weights_only=True)
+    except Exception as e:
+        first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise ValueError(f"checkpoint {p}: refused by torch.load(weights_only=True): {first}. It holds objects other than tensors, "
+                         "and unpickling them could run code: re-save only its state_dict (torch.save(model.state_dict(), f)) where you trust it") from None
+    return _unwrap_state_dict(obj, str(p))
+
+def _floats(s, name:str)->list[float]|None:
+    "'0.1,0.2,0.3' (or a list) -> [0.1, 0.2, 0.3]"
+    if s is None or isinstance(s, (list, tuple)): return None if s is None else [float(v) for v in s]
+    try: return [float(v) for v in str(s).split(',') if v.strip()]
+    except ValueError: raise ValueError(f"--{name} must be comma-separated numbers, e.g. 0.4914,0.4822,0.4465; got {s!r}") from None
+
+def convert_checkpoint(checkpoint,                # foreign checkpoint: torch.save file or safetensors state dict
+                       out,                       # robint checkpoint to write (.safetensors + .json)
+                       arch:str,                  # SOURCE:NAME, see `foreign_net`
+                       mean, std,                 # per-channel normalisation of the network's inputs, [0,1] units (lists or 'a,b,c')
+                       num_classes:int=10, in_channels:int=3,
+                       arch_kwargs:dict|None=None,# constructor arguments
+                       feature_layer:str|None=None, # final nn.Linear; None: found automatically
+                       input_size=None,           # [H, W] or 'H,W' the network expects
+                       warn:Callable|None=None,   # called with the pickle warning; None: printed to stderr
+                      )->Path:                    # the .safetensors written
+    "Convert a foreign checkpoint into a robint model checkpoint (safetensors + JSON); nothing is written unless it fits"
+    mean, std = _floats(mean, 'mean'), _floats(std, 'std')
+    if mean is None or std is None: raise ValueError("--mean and --std must be stated: the normalisation the network was trained with, e.g. --mean 0.4914,0.4822,0.4465 --std 0.2471,0.2435,0.2616")
+    size = [int(v) for v in _floats(input_size, 'input_size')] if input_size is not None else None
+    if isinstance(out, str) and not out.strip(): raise ValueError("--out must name the robint checkpoint to write, e.g. --out model.safetensors")
+    sd = read_foreign_checkpoint(checkpoint, warn)
+    model = foreign_model(arch, sd, mean, std, num_classes, in_channels, arch_kwargs, feature_layer, size, what=f"checkpoint {checkpoint}")
+    return save_model(out, model, {'converted_from': str(Path(checkpoint).name), 'label': Path(out).with_suffix('').name})
+
+# %% ../nbs/02_models.ipynb #9e2c9d5c
+from fastcore.script import call_parse
+
+@call_parse
+def convert_cli(checkpoint:str,             # the foreign checkpoint: a torch.save file (.pt/.pth) or a safetensors state dict
+                arch:str=None,              # SOURCE:NAME: torchvision:resnet18, timm:resnet18, robustbench:wide_resnet.WideResNet, robustbench:cifar10/Linf/Standard
+                mean:str=None,              # per-channel mean the network was trained with, [0,1] units, comma separated
+                std:str=None,               # per-channel std, comma separated
+                out:str=None,               # the robint checkpoint to write (.safetensors, with a .json beside it)
+                num_classes:int=10,         # outputs of the network's final layer
+                in_channels:int=3,          # image channels
+                arch_kwargs:str=None,       # constructor arguments as a JSON object, e.g. '{"depth": 28, "widen_factor": 10}'
+                feature_layer:str=None,     # the final nn.Linear whose input is R(x) (default: found automatically)
+                input_size:str=None,        # H,W the network expects, e.g. 32,32 (checked against the data before any analysis)
+               )->int:                      # exit status: 0 written, 2 refused
+    "Convert a foreign (torchvision, timm, RobustBench) checkpoint once into a robint checkpoint: safetensors + JSON"
+    import json, sys
+    try:
+        if not arch: raise ValueError("--arch is required, e.g. --arch torchvision:resnet18 or --arch robustbench:wide_resnet.WideResNet")
+        if not out: raise ValueError("--out is required: the robint checkpoint to write, e.g. --out model.safetensors")
+        try: kw = json.loads(arch_kwargs) if arch_kwargs else None
+        except ValueError as e: raise ValueError(f"--arch_kwargs must be a JSON object, e.g. '{{\"depth\": 28}}'; got {arch_kwargs!r} ({e})") from None
+        p = convert_checkpoint(checkpoint, out, arch, mean, std, num_classes, in_channels, kw, feature_layer, input_size)
+    except (ValueError, FileNotFoundError, ImportError) as e:
+        print(f"robint-convert: {e}", file=sys.stderr); return 2
+    print(f"robint-convert: wrote {p} and {p.with_suffix('.json')}")
+    return 0
+
+def robint_convert()->int:
+    "Console script `robint-convert` (see `convert_cli`)"
+    return convert_cli()

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_pipeline.ipynb #a550ed1e
 from __future__ import annotations
-import hashlib, io, json, math, os, re, sys, tempfile, time, warnings
+import hashlib, io, json, math, os, re, sys, tempfile, threading, time, warnings
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,13 +18,15 @@ from tqdm import tqdm
 import robint
 
 # %% auto #0
-__all__ = ['RESERVED_KEYS', 'PROFILES', 'DEFAULT_PROFILE', 'RUNNER_KEYS', 'MODEL_NAMES', 'atomic_write', 'file_sha256',
-           'read_results', 'markdown_table', 'table_markdown', 'Results', 'check_finite', 'write_index', 'repo_root',
-           'profile_path', 'load_profile', 'paper_notebooks', 'select_notebooks', 'code_sources', 'parameters_cell',
-           'notebook_parameters', 'notebook_inputs', 'library_fingerprint', 'cache_key', 'snapshot', 'written_files',
-           'outputs_intact', 'stamp_path', 'read_stamp', 'results_delta', 'restore_results', 'NotebookFailed',
-           'export_html', 'run_notebook', 'resolve_data_root', 'run_paper', 'paper_cli', 'robint_paper', 'paper_data',
-           'model_path', 'load_paper_models', 'paper_train_configs']
+__all__ = ['RESERVED_KEYS', 'PROFILES', 'DEFAULT_PROFILE', 'RUNNER_KEYS', 'TQDM_INTERVAL_S', 'KERNEL_TEXT_PROGRESS',
+           'MODEL_NAMES', 'DATASET_SHAPES', 'atomic_write', 'file_sha256', 'read_results', 'markdown_table',
+           'table_markdown', 'Results', 'check_finite', 'write_index', 'repo_root', 'find_checkout',
+           'packaged_paper_dir', 'paper_dir', 'profile_path', 'load_profile', 'paper_notebooks', 'select_notebooks',
+           'code_sources', 'parameters_cell', 'notebook_parameters', 'notebook_inputs', 'library_fingerprint',
+           'cache_key', 'snapshot', 'written_files', 'outputs_intact', 'stamp_path', 'read_stamp', 'results_delta',
+           'restore_results', 'tree_cpu_seconds', 'tree_snapshot', 'NotebookFailed', 'export_html', 'Tracker',
+           'run_notebook', 'resolve_data_root', 'parse_models', 'check_given_models', 'run_paper', 'paper_cli',
+           'robint_paper', 'paper_data', 'model_path', 'load_paper_models', 'paper_train_configs']
 
 # %% ../nbs/09_pipeline.ipynb #b906b805
 def _umask()->int:
@@ -117,6 +119,15 @@ def table_markdown(entry:dict)->str:
     return f"Ours:\n\n{ours}\n\nPaper ({entry.get('paper') or 'reported'}):\n\n{paper}"
 
 # %% ../nbs/09_pipeline.ipynb #a816205f
+def _given_model_labels()->str:
+    "'standard = a (resnet18), robust = b (foreign)' when robint-paper --models set $ROBINT_MODELS, else ''"
+    try: d = json.loads(os.environ.get('ROBINT_MODELS') or '{}')
+    except ValueError: return ''
+    return ', '.join(f"{k} = {v}" for k, v in d.items()) if isinstance(d, dict) else ''
+
+def _with_models(caption:str, models:str)->str:
+    return f"{caption} Models: {models}." if models else caption
+
 class Results:
     "Record a paper notebook's figures, tables and values in `out_dir`: PNG, CSV + Markdown, and results.json"
     def __init__(self, out_dir,              # figures/<profile>/; created when missing
@@ -124,6 +135,7 @@ class Results:
                 ):
         self.out_dir = Path(out_dir); self.out_dir.mkdir(parents=True, exist_ok=True)
         self.notebook = notebook or os.environ.get('ROBINT_NOTEBOOK') or None
+        self.models = _given_model_labels()
 
     def __repr__(self): return f"Results({str(self.out_dir)!r})"
     @property
@@ -152,6 +164,8 @@ def figure(self:Results,
     "Save `fig` as out_dir/<name>.png (110 dpi, tight box), close it and register it in results.json"
     _check_name(name)
     if not hasattr(fig, 'savefig'): raise ValueError(f"fig must be a matplotlib Figure (plt.subplots()[0]); got {type(fig).__name__}")
+    caption = _with_models(caption, self.models)
+    if self.models: fig.text(0.01, 0, f"models: {self.models}", fontsize=7, va='top', ha='left')   # the image names them too
     buf = io.BytesIO()
     fig.savefig(buf, format='png', dpi=110, bbox_inches='tight')
     import matplotlib.pyplot as plt
@@ -172,6 +186,7 @@ def table(self:Results,
     "Write `df` as out_dir/<name>.csv and .md (with the paper's numbers when given) and store its numbers in results.json"
     _check_name(name)
     if name in RESERVED_KEYS: raise ValueError(f"name {name!r} is reserved in results.json ({', '.join(RESERVED_KEYS)}); pick another")
+    caption = _with_models(caption, self.models)
     cols, rows = _frame(df, 'df')
     pcols, prows = _frame(paper_df, 'paper_df') if paper_df is not None else (None, None)
     entry = dict(paper=paper, caption=caption, columns=cols, rows=rows, paper_columns=pcols, paper_rows=prows, notebook=self.notebook)
@@ -259,6 +274,8 @@ def write_index(out_dir,         # figures/<profile>/ holding results.json
              "## Deviations from the paper's protocol\n",
              '\n'.join(f"- {d}" for d in devs) + '\n' if devs else "None declared by the profile.\n",
              "## Figures and tables\n"]
+    if profile.get('models_analysed'):
+        parts[-1:-1] = ["## Models analysed\n", '\n'.join(f"- {m}" for m in profile['models_analysed']) + '\n']
     items = _index_items(res)
     parts += [_item_markdown(*it) for it in items] if items else ["Nothing recorded yet.\n"]
     wall = res.get('wall_time_s') or {}
@@ -279,9 +296,30 @@ def repo_root(start=None)->Path:  # folder to search from (default: the current 
     raise FileNotFoundError(f"no robint checkout (a folder with settings.ini and nbs/paper/) at or above {here}: "
                             "run robint-paper from a robint checkout")
 
+def find_checkout(start=None)->Path|None:
+    "The robint checkout at or above `start` (default: the current directory), or None outside one"
+    try: return repo_root(start)
+    except FileNotFoundError: return None
+
+def packaged_paper_dir()->Path:
+    "The paper notebooks and profiles installed with robint (package data robint/paper_notebooks/; nbs/paper/ of an editable install)"
+    pkg = Path(robint.__file__).parent
+    p = pkg/'paper_notebooks'
+    return p if p.is_dir() or not (pkg.parent/'nbs'/'paper').is_dir() else pkg.parent/'nbs'/'paper'
+
+def paper_dir(root=None)->Path:  # a checkout; None: the one around the current directory, else the installed copy
+    "The folder of the paper notebooks: <checkout>/nbs/paper/, or the copy installed with the package outside a checkout"
+    root = root if root is not None else find_checkout()
+    if root is not None: return Path(root)/'nbs'/'paper'
+    p = packaged_paper_dir()
+    if not (p/'params').is_dir():
+        raise FileNotFoundError(f"no robint checkout at or above {Path.cwd()} and no paper notebooks installed with robint ({p}): "
+                                "run robint-paper from a checkout, or install robint from its wheel (which ships them)")
+    return p
+
 def profile_path(name:str, root=None)->Path:
-    "nbs/paper/params/<name>.yaml in the checkout `root`"
-    return Path(root or repo_root())/'nbs'/'paper'/'params'/f'{name}.yaml'
+    "params/<name>.yaml of the paper notebooks (`paper_dir(root)`)"
+    return paper_dir(root)/'params'/f'{name}.yaml'
 
 # %% ../nbs/09_pipeline.ipynb #05a77878
 def _check_profile(d, p:Path, name:str)->dict:
@@ -311,8 +349,8 @@ def load_profile(name:str=DEFAULT_PROFILE,  # one of PROFILES
 
 # %% ../nbs/09_pipeline.ipynb #b2901886
 def paper_notebooks(root=None)->list[Path]:
-    "The paper notebooks in run order: nbs/paper/[0-9]*.ipynb sorted by file name"
-    return sorted((Path(root or repo_root())/'nbs'/'paper').glob('[0-9]*.ipynb'), key=lambda p: p.name)
+    "The paper notebooks in run order: [0-9]*.ipynb of `paper_dir(root)` sorted by file name"
+    return sorted(paper_dir(root).glob('[0-9]*.ipynb'), key=lambda p: p.name)
 
 def _matches(nb:Path, s:str)->bool:
     "Whether `s` names `nb`: its stem, its file name or its number prefix ('03', or '3')"
@@ -360,9 +398,11 @@ def notebook_inputs(names:Iterable[str],   # the parameters a notebook declares
                     profile:dict,          # load_profile's result
                     out_dir, run_dir,      # figures/<profile>/ and runs/<profile>/, absolute
                     data_root=None,        # resolved data root, or None
+                    models:dict|None=None, # {'standard': path, 'robust': path} given with --models, or None
                    )->dict:
     "The parameters papermill passes: the profile's value of each declared name, plus the runner's names it declares"
-    avail = {**profile, 'out_dir': str(out_dir), 'run_dir': str(run_dir), 'data_root': None if data_root is None else str(data_root)}
+    avail = {**profile, 'out_dir': str(out_dir), 'run_dir': str(run_dir), 'data_root': None if data_root is None else str(data_root),
+             'models': models}
     return {k: avail[k] for k in names if k in avail}
 
 # %% ../nbs/09_pipeline.ipynb #ab9779de
@@ -454,6 +494,39 @@ def restore_results(out_dir, delta:dict)->None:
         else: new[k] = v
     if json.dumps(new, sort_keys=True) != json.dumps(res, sort_keys=True): _write_results(out_dir, new)
 
+# %% ../nbs/09_pipeline.ipynb #23626f01
+TQDM_INTERVAL_S = 30    # seconds between refreshes of a text progress bar inside a papermill run
+KERNEL_TEXT_PROGRESS = ("import tqdm.auto as _a, tqdm.std as _s; _a.tqdm, _a.trange = _s.tqdm, _s.trange; "
+                        "_s.tqdm.monitor_interval = 0; del _a, _s")
+
+def tree_cpu_seconds(pid:int|None=None)->float|None:  # default: this process
+    "CPU seconds (user + system, including waited-for children) of process `pid` and all its live descendants"
+    pid, stats = pid or os.getpid(), {}
+    try: entries = [d for d in Path('/proc').iterdir() if d.name.isdigit()]
+    except OSError: return None
+    for d in entries:
+        try: s = (d/'stat').read_text()
+        except OSError: continue
+        f = s[s.rindex(')') + 2:].split()                  # fields 3.. of proc(5): state, ppid, ...
+        stats[int(d.name)] = (int(f[1]), sum(int(v) for v in f[11:15]))   # ppid; utime + stime + cutime + cstime
+    if pid not in stats: return None
+    kids = {}
+    for p, (pp, _) in stats.items(): kids.setdefault(pp, []).append(p)
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop(); total += stats[p][1]; todo += kids.get(p, [])
+    return total / os.sysconf('SC_CLK_TCK')
+
+def tree_snapshot():
+    "A `robint.core.cpu_snapshot` whose own share is this process tree's (robint-paper and its kernels), or None"
+    from robint.core import cpu_snapshot
+    s, t = cpu_snapshot(), tree_cpu_seconds()
+    return None if s is None or t is None else (s[0], s[1], t)
+
+def _busy(before, after, where:str)->str|None:
+    from robint.core import others_cores, busy_warning
+    return busy_warning(others_cores(before, after), where)
+
 # %% ../nbs/09_pipeline.ipynb #678ca41a
 class NotebookFailed(RuntimeError):
     "A paper notebook raised: the notebook, the cell and the error; the executed notebook stays in runs/<profile>/"
@@ -483,19 +556,54 @@ def export_html(executed)->Path|None:
         warnings.warn(f"could not export {executed.name} to HTML ({type(e).__name__}: {e}); the .ipynb is complete")
         return None
 
+class Tracker:
+    "What a running notebook is doing: the cell it is in and the latest line it printed (fed by papermill's log_output)"
+    def __init__(self, to_source=None): # maps a cell index of the executed notebook to the source notebook's
+        self.cell, self.source, self.line, self.to_source = None, '', '', to_source or (lambda i: i)
+    def write(self, s:str)->int:
+        "Stream text from the kernel: keep its last non-empty line (a tqdm refresh ends with '\\r')"
+        parts = [p.strip() for p in re.split(r'[\r\n]', str(s)) if p.strip()]
+        if parts: self.line = parts[-1]
+        return len(s)
+    def flush(self): pass
+    def on_cell_start(self, cell=None, cell_index=None, **kw):
+        self.cell, self.source, self.line = self.to_source(cell_index), ''.join(getattr(cell, 'source', '') or ''), ''
+    def status(self)->str:
+        "'cell 4 (for name, cfg in cfgs.items():), latest: train adv 45%|...'"
+        first = next((l.strip() for l in self.source.splitlines() if l.strip()), '')
+        where = 'starting the kernel' if self.cell is None else f"cell {self.cell}" + (f" ({first[:60]})" if first else '')
+        return f"{where}; latest output: {self.line[:160] or '(none yet)'}"
+
+@contextmanager
+def _env(**kv):
+    "Set environment variables (the kernel inherits them) and put the old values back"
+    old = {k: os.environ.get(k) for k in kv}
+    os.environ.update({k: str(v) for k, v in kv.items()})
+    try: yield
+    finally:
+        for k, v in old.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
+
 def run_notebook(nb:Path,              # the source notebook in nbs/paper/
                  executed:Path,        # where the executed notebook goes (runs/<profile>/<nb>.ipynb)
                  params:dict,          # parameters for papermill
                  cwd:Path,             # working directory of the kernel
                  timeout:int|None=None,# seconds per cell (None: no limit)
+                 tracker:Tracker|None=None, # receives the current cell and the kernel's printed lines
+                 env:dict|None=None,   # extra environment variables for the kernel
                 )->float:              # wall time in seconds
-    "Execute `nb` with papermill into `executed` (+ HTML); NotebookFailed names the cell and the error"
+    "Execute `nb` with papermill into `executed` (+ HTML), text progress bars in the kernel; NotebookFailed names the cell and the error"
     import papermill as pm
-    old = os.environ.get('ROBINT_NOTEBOOK'); os.environ['ROBINT_NOTEBOOK'] = nb.stem
+    tracker = tracker or Tracker()
+    p_cell = parameters_cell(nb); tracker.to_source = lambda i: _source_cell(i, p_cell, bool(params))
     t0 = time.perf_counter()
     try:
-        pm.execute_notebook(str(nb), str(executed), parameters=params, kernel_name='python3', cwd=str(cwd),
-                            progress_bar=False, execution_timeout=timeout)
+        with _env(ROBINT_NOTEBOOK=nb.stem, TQDM_MININTERVAL=TQDM_INTERVAL_S, **(env or {})):
+            pm.execute_notebook(str(nb), str(executed), parameters=params, kernel_name='python3', cwd=str(cwd),
+                                progress_bar=False, execution_timeout=timeout,
+                                stdout_file=tracker, stderr_file=tracker, on_cell_start=tracker.on_cell_start,
+                                extra_arguments=[f'--IPKernelApp.exec_lines={KERNEL_TEXT_PROGRESS}'])
     except pm.PapermillExecutionError as e:
         export_html(executed)
         cell = _source_cell(e.cell_index, parameters_cell(nb), bool(params))
@@ -504,9 +612,6 @@ def run_notebook(nb:Path,              # the source notebook in nbs/paper/
         if executed.exists(): export_html(executed)
         hint = f" (cell_timeout = {timeout} s in the profile)" if 'timeout' in type(e).__name__.lower() else ''
         raise NotebookFailed(nb.stem, executed, type(e).__name__, f"{e}{hint}") from e
-    finally:
-        if old is None: os.environ.pop('ROBINT_NOTEBOOK', None)
-        else: os.environ['ROBINT_NOTEBOOK'] = old
     secs = time.perf_counter() - t0
     export_html(executed)
     return secs
@@ -514,12 +619,12 @@ def run_notebook(nb:Path,              # the source notebook in nbs/paper/
 # %% ../nbs/09_pipeline.ipynb #48f4c486
 def resolve_data_root(data_root,       # --data-root (relative to the current directory), or None
                       profile:dict,    # the profile; its data_root is relative to the checkout
-                      root:Path,       # the checkout
+                      root:Path|None,  # the checkout (None outside one: the current directory)
                      )->Path|None:
     "The data root to pass: --data-root, else the profile's data_root, else None; FileNotFoundError when missing"
     if data_root not in (None, ''): p, src = Path(data_root).expanduser().resolve(), '--data-root'
     elif profile.get('data_root') not in (None, ''):
-        p, src = (Path(root)/Path(str(profile['data_root'])).expanduser()).resolve(), f"data_root in {profile_path(profile['profile'], root)}"
+        p, src = (Path(root or Path.cwd())/Path(str(profile['data_root'])).expanduser()).resolve(), f"data_root in {profile_path(profile['profile'], root)}"
     else: return None
     if not p.exists(): raise FileNotFoundError(f"{src}: data root not found: {p}. Pass --data-root DIR (a dataset folder or archive)")
     return p
@@ -533,20 +638,84 @@ def _check_timeout(profile:dict)->int|None:
 
 def _rel(p:Path, root:Path)->str: return Path(p).relative_to(root).as_posix()
 
+# %% ../nbs/09_pipeline.ipynb #5b2f11eb
+MODEL_NAMES = ('standard', 'robust')
+DATASET_SHAPES = {'fashion_mnist': (10, 1, 28), 'cifar10': (10, 3, 32), 'imagenet150': (150, 3, 128)}  # (classes, channels, size)
+
+def parse_models(spec,                  # 'standard=PATH,robust=PATH', a list of 'NAME=PATH', a dict, or None
+                 what:str='--models',   # the flag or profile key, for errors
+                )->dict[str, Path]:     # {} when no models are given
+    "The given models as {'standard': Path, 'robust': Path}"
+    if spec in (None, '', {}, []): return {}
+    if isinstance(spec, dict): items = [(str(k), str(v)) for k, v in spec.items()]
+    else:
+        items = []
+        for s in (str(p).strip() for p in (spec if isinstance(spec, (list, tuple)) else str(spec).split(','))):
+            if not s: continue
+            name, eq, path = s.partition('=')
+            if not eq or not name.strip() or not path.strip():
+                raise ValueError(f"{what}: {s!r} must be NAME=PATH, e.g. {what} standard=std.safetensors,robust=rob.safetensors")
+            items.append((name.strip(), path.strip()))
+    names = [n for n, _ in items]
+    if sorted(names) != sorted(MODEL_NAMES):
+        raise ValueError(f"{what} needs the two models the notebooks compare, standard=PATH and robust=PATH, each once; got {', '.join(names)}")
+    return {n: Path(p).expanduser() for n, p in items}
+
+def _foreign_from_profile(tensors:dict, profile:dict, shape:tuple, what:str):
+    "A bare state dict as a model of the profile's model_arch (torchvision / timm)"
+    from robint.models import foreign_model
+    arch = profile.get('model_arch')
+    if not arch:
+        raise ValueError(f"{what}: a bare state dict (no robint model config): name its architecture in the profile "
+                         "(model_arch: torchvision:resnet18, with model_mean and model_std), or convert it once with robint-convert")
+    kw = profile.get('model_arch_kwargs')
+    try: kw = json.loads(kw) if isinstance(kw, str) and kw.strip() else None
+    except ValueError: raise ValueError(f"model_arch_kwargs in profile {profile['profile']!r} must be a JSON object; got {kw!r}") from None
+    return foreign_model(arch, tensors, profile.get('model_mean'), profile.get('model_std'), shape[0], shape[1], kw,
+                         profile.get('model_feature_layer'), profile.get('model_input_size'), what=what)
+
+def check_given_models(given:dict[str, Path],  # `parse_models`' result
+                       profile:dict,            # the profile: its dataset fixes classes, channels and image size
+                      )->dict:                  # {role: dict(path, label, sha256, model: a converted model to save, or None)}
+    "Load every given model and check it fits the profile's data, before any notebook runs (nothing runs a layer)"
+    from robint.core import check_path, load_checkpoint
+    from robint.models import load_model, check_model_input
+    ds = profile.get('dataset')
+    if ds not in DATASET_SHAPES: raise ValueError(f"--models: profile {profile['profile']!r} must name its dataset ({', '.join(DATASET_SHAPES)}); got {ds!r}")
+    shape, out = DATASET_SHAPES[ds], {}
+    for role, p in given.items():
+        what = f"--models {role}={p}"
+        p = check_path(Path(p).resolve(), f"--models {role}", 'give a robint checkpoint (.safetensors): save_model, 01_train or robint-convert write them', kind='file')
+        try: tensors, meta = load_checkpoint(p)
+        except ValueError as e: raise ValueError(f"{what}: {e}") from None
+        if isinstance(meta.get('model'), dict):
+            try: model, converted = load_model(p)[0], None
+            except ValueError as e: raise ValueError(f"{what}: {e}") from None
+        else: model = converted = _foreign_from_profile(tensors, profile, shape, what)
+        check_model_input(model, shape[0], shape[1], shape[2], what)
+        arch = model.config.get('arch') or model.config.get('name')
+        out[role] = dict(path=p, label=f"{meta.get('label') or p.stem} ({arch})", sha256=file_sha256(p), model=converted)
+    return out
+
+def _model_labels(models:dict)->str:
+    "'standard = a (resnet18), robust = b (foreign)': how figures and tables name the given models"
+    return ', '.join(f"{k} = {v['label']}" for k, v in models.items())
+
 # %% ../nbs/09_pipeline.ipynb #8ec47fef
-def _plan(nbs:list[Path], profile:dict, out_dir:Path, run_dir:Path, data_root)->dict:
+def _plan(nbs:list[Path], profile:dict, out_dir:Path, run_dir:Path, data_root, models:dict|None=None)->dict:
     "{stem: parameters to pass}, checking each notebook's `parameters` cell before anything runs"
-    return {nb.stem: notebook_inputs(notebook_parameters(nb), profile, out_dir, run_dir, data_root) for nb in nbs}
+    return {nb.stem: notebook_inputs(notebook_parameters(nb), profile, out_dir, run_dir, data_root, models) for nb in nbs}
 
-def _key_params(params:dict, root:Path)->dict:
-    "`params` with out_dir and run_dir relative to the checkout, for the cache key"
-    return {k: (_rel(Path(v), root) if k in RUNNER_KEYS else v) for k, v in params.items()}
+def _key_params(params:dict, root:Path, model_hashes:dict|None=None)->dict:
+    "`params` with out_dir and run_dir relative to `root` and given models by their SHA-256, for the cache key"
+    return {k: (_rel(Path(v), root) if k in RUNNER_KEYS else model_hashes if k == 'models' and v else v) for k, v in params.items()}
 
-def _run_and_stamp(nb:Path, params:dict, key:str, root:Path, out_dir:Path, run_dir:Path, timeout:int|None)->float:
+def _run_and_stamp(nb:Path, params:dict, key:str, root:Path, out_dir:Path, run_dir:Path, timeout:int|None,
+                   tracker:Tracker|None=None, env:dict|None=None)->float:
     "Run one notebook, record its wall time and write its stamp (outputs, their hashes, its results.json entries)"
     stamp_path(run_dir, nb.stem).unlink(missing_ok=True)
     before, res_before = snapshot([run_dir, out_dir], root), read_results(out_dir)
-    secs = run_notebook(nb, run_dir/nb.name, params, cwd=nb.parent, timeout=timeout)
+    secs = run_notebook(nb, run_dir/nb.name, params, cwd=nb.parent, timeout=timeout, tracker=tracker, env=env)
     after = snapshot([run_dir, out_dir], root)
     outs = {}
     for rel in written_files(before, after, _rel(run_dir, root), _rel(out_dir, root)):
@@ -574,46 +743,95 @@ def _exclusive(run_dir:Path):
 def _cached(stamp:dict|None, key:str, root:Path)->bool:
     return stamp is not None and stamp.get('key') == key and outputs_intact(stamp['outputs'], root)
 
+class _Heartbeat:
+    "While a notebook runs, every `every` seconds: say its elapsed time, cell and latest output (+ a busy-machine warning)"
+    def __init__(self, stem:str, tracker:Tracker, every:float, say):
+        self.stem, self.tracker, self.every, self.say = stem, tracker, every, say
+        self._stop = threading.Event(); self._thread = threading.Thread(target=self._run, daemon=True)
+    def __enter__(self): self.t0, self.snap = time.perf_counter(), tree_snapshot(); self._thread.start(); return self
+    def __exit__(self, *exc): self._stop.set(); self._thread.join()
+    def _run(self):
+        while not self._stop.wait(self.every):
+            el, snap = time.perf_counter() - self.t0, tree_snapshot()
+            self.say(f"{self.stem}: running for {int(el // 60)} min {el % 60:02.0f} s, {self.tracker.status()}")
+            w = _busy(self.snap, snap, f'the last {self.every:g} s of {self.stem}')
+            if w: self.say(f"robint-paper: {w}")
+            self.snap = snap
+
 # %% ../nbs/09_pipeline.ipynb #6137943b
 def run_paper(profile:str=DEFAULT_PROFILE,  # one of PROFILES
               data_root=None,               # dataset folder/archive; overrides the profile's data_root
               force:bool=False,             # rerun every selected notebook, cached or not
               only=None,                    # run only these notebooks (stems or NN prefixes; list or comma separated)
-              root=None,                    # the checkout (default: found from the current directory)
-              progress:bool=True,           # progress bar and one line per notebook on stderr
+              root=None,                    # the checkout (default: found from the current directory; None outside one)
+              progress:bool=True,           # progress bar, start / end / heartbeat lines and busy-machine warnings on stderr
+              out=None,                     # write figures/<profile>/ and runs/<profile>/ under this folder (default: the checkout)
+              models=None,                  # analyse these instead of 01_train's: 'standard=PATH,robust=PATH' (default: the profile's `models`)
+              heartbeat:float=60,           # seconds between heartbeat lines while a notebook runs
              )->dict:                       # {notebook stem: 'ran' | 'cached'}
     "Run the paper notebooks of `profile` with papermill, skipping cached ones; write figures/<profile>/ and runs/<profile>/"
     if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
-    root = Path(root).resolve() if root is not None else repo_root()
+    if isinstance(heartbeat, bool) or not isinstance(heartbeat, (int, float)) or not heartbeat > 0:
+        raise ValueError(f"heartbeat must be a number of seconds > 0; got {heartbeat!r}")
+    root = Path(root).resolve() if root is not None else find_checkout()
+    base = Path(out).expanduser().resolve() if out not in (None, '') else root
+    if base is None: raise ValueError(f"outside a robint checkout, pass --out DIR: figures/{profile}/ and runs/{profile}/ are written "
+                                      f"under DIR (the paper notebooks come with the package, from {packaged_paper_dir()})")
     prof = load_profile(profile, root)
     nbs = paper_notebooks(root)
-    if not nbs: raise FileNotFoundError(f"no paper notebooks (nbs/paper/[0-9]*.ipynb) in {root}")
-    todo = select_notebooks(nbs, only)
+    if not nbs: raise FileNotFoundError(f"no paper notebooks ({paper_dir(root)}/[0-9]*.ipynb)")
+    given = parse_models(models if models not in (None, '') else prof.get('models'), '--models' if models not in (None, '') else 'models in the profile')
+    todo = select_notebooks(nbs, only) if only or not given else [nb for nb in nbs if 'models' in notebook_parameters(nb)]
     droot, timeout = resolve_data_root(data_root, prof, root), _check_timeout(prof)
-    out_dir, run_dir = root/'figures'/profile, root/'runs'/profile
-    plan = _plan(todo, prof, out_dir, run_dir, droot)
-    with _exclusive(run_dir): return _run_sequence(nbs, todo, plan, prof, root, out_dir, run_dir, force, timeout, progress)
+    if given and not todo: raise ValueError("--models: none of the paper notebooks has a `models` parameter (02-06 and 08 do)")
+    label = f"{profile}-models" if given else profile
+    out_dir, run_dir = base/'figures'/label, base/'runs'/label
+    checked = {}
+    if given:
+        for nb in todo:
+            if 'models' not in notebook_parameters(nb):
+                raise ValueError(f"--models: {nb.stem} does not analyse given models (it has no `models` parameter; it trains its own): leave it out of --only")
+        checked = check_given_models(given, prof)
+    paths = {k: str(run_dir/'models-given'/f'{k}.safetensors' if v['model'] is not None else v['path']) for k, v in checked.items()} or None
+    plan = _plan(todo, prof, out_dir, run_dir, droot, paths)
+    if checked: prof = {**prof, 'models_analysed': [f"{k}: {v['label']}, {v['path']}" for k, v in checked.items()]}
+    with _exclusive(run_dir):
+        from robint.models import save_model
+        for k, v in checked.items():
+            if v['model'] is not None: save_model(paths[k], v['model'], {'label': v['label'], 'converted_from': str(v['path'])})
+        return _run_sequence(nbs, todo, plan, prof, base, out_dir, run_dir, force, timeout, progress, checked, heartbeat)
 
-def _run_sequence(nbs, todo, plan, prof, root, out_dir, run_dir, force, timeout, progress)->dict:
+def _run_sequence(nbs, todo, plan, prof, root, out_dir, run_dir, force, timeout, progress, models=None, heartbeat=60)->dict:
     "The loop of `run_paper`, once everything is checked: skip or run each selected notebook, then write the index"
-    profile = prof['profile']
+    profile, models = prof['profile'], models or {}
     Results(out_dir).set_profile(prof)
     lib, summary = library_fingerprint(), {}
     say = (lambda s: tqdm.write(s, file=sys.stderr)) if progress else (lambda s: None)
-    say(f"robint-paper --profile {profile}: {len(todo)} notebook(s) -> {_rel(out_dir, root)}/, {_rel(run_dir, root)}/")
-    # the bar only on a terminal (disable=None); in a log file, the one line per notebook is all
+    where = lambda p: _rel(p, root) if Path(p).is_relative_to(root) else str(p)
+    say(f"robint-paper --profile {profile}: {len(todo)} notebook(s) -> {where(out_dir)}/, {where(run_dir)}/"
+        + (f"; models: {_model_labels(models)}" if models else ''))
+    if progress:
+        s0 = tree_snapshot(); time.sleep(1.0); w = _busy(s0, tree_snapshot(), 'the second before the start')
+        if w: say(f"robint-paper: {w}")
+    env = {'ROBINT_MODELS': json.dumps({k: v['label'] for k, v in models.items()})} if models else {}
+    hashes = {k: v['sha256'] for k, v in models.items()}
+    # the bar only on a terminal (disable=None); in a log file, the lines are all
     bar = tqdm(todo, desc=f"robint-paper {profile}", unit='nb', file=sys.stderr, disable=None if progress else True)
     t0 = time.perf_counter()
     try:
-        for nb in bar:
+        for i, nb in enumerate(bar):
             bar.set_postfix_str(nb.stem)
             upstream = {p.stem: _output_hashes(read_stamp(run_dir, p.stem)) for p in nbs[:nbs.index(nb)]}
-            key = cache_key(code_sources(nb), _key_params(plan[nb.stem], root), upstream, lib)
+            key = cache_key(code_sources(nb), _key_params(plan[nb.stem], root, hashes), upstream, lib)
             stamp = read_stamp(run_dir, nb.stem)
             if not force and _cached(stamp, key, root):
                 restore_results(out_dir, stamp.get('results') or {})
                 summary[nb.stem] = 'cached'; say(f"{nb.stem}: skipped (cached)"); continue
-            secs = _run_and_stamp(nb, plan[nb.stem], key, root, out_dir, run_dir, timeout)
+            say(f"{nb.stem}: started ({i + 1}/{len(todo)}) at {datetime.now().strftime('%H:%M:%S')}")
+            tracker, t_nb = Tracker(), time.perf_counter()
+            with (_Heartbeat(nb.stem, tracker, heartbeat, say) if progress else _nothing()):
+                try: secs = _run_and_stamp(nb, plan[nb.stem], key, root, out_dir, run_dir, timeout, tracker, env)
+                except NotebookFailed: say(f"{nb.stem}: FAILED after {time.perf_counter() - t_nb:.1f} s"); raise
             summary[nb.stem] = 'ran'; say(f"{nb.stem}: ran in {secs:.1f} s")
     except NotebookFailed:
         try: write_index(out_dir, prof)
@@ -622,8 +840,11 @@ def _run_sequence(nbs, todo, plan, prof, root, out_dir, run_dir, force, timeout,
     finally: bar.close()
     idx = write_index(out_dir, prof)
     n_ran = sum(v == 'ran' for v in summary.values())
-    say(f"done in {time.perf_counter() - t0:.1f} s: {n_ran} ran, {len(summary) - n_ran} cached; index: {_rel(idx, root)}")
+    say(f"done in {time.perf_counter() - t0:.1f} s: {n_ran} ran, {len(summary) - n_ran} cached; index: {where(idx)}")
     return summary
+
+@contextmanager
+def _nothing(): yield
 
 # %% ../nbs/09_pipeline.ipynb #42a45178
 @call_parse
@@ -631,12 +852,15 @@ def paper_cli(profile:str=DEFAULT_PROFILE,  # smoke, fashion-cpu, cifar10-cpu, c
               data_root:str=None,           # dataset folder or archive (overrides the profile's data_root); also --data-root
               force:store_true=False,       # rerun every selected notebook, ignoring the cache
               only:Param("run only this notebook: stem or NN prefix (repeat it, or comma-separate)", str, action='append')=None,
+              out:str=None,                 # write figures/<profile>/ and runs/<profile>/ under DIR (needed outside a checkout)
+              models:str=None,              # analyse given models instead of training: standard=PATH,robust=PATH (robint checkpoints)
+              heartbeat:float=60,           # seconds between progress lines on stderr while a notebook runs
              )->int:                        # exit status: 0 done, 1 a notebook failed, 2 bad arguments
-    "Regenerate the paper's figures and tables for a profile: run nbs/paper/ with papermill, skipping cached notebooks"
-    try: run_paper(profile, data_root, force, only)
+    "Regenerate the paper's figures and tables for a profile: run the paper notebooks with papermill, skipping cached ones"
+    try: run_paper(profile, data_root, force, only, out=out, models=models, heartbeat=heartbeat)
     except NotebookFailed as e:
         print(f"robint-paper: {e}", file=sys.stderr); return 1
-    except (ValueError, FileNotFoundError, BlockingIOError) as e:
+    except (ValueError, FileNotFoundError, BlockingIOError, ImportError) as e:
         print(f"robint-paper: {e}", file=sys.stderr); return 2
     return 0
 
@@ -675,19 +899,21 @@ def paper_data(dataset:str,           # 'fashion_mnist', 'cifar10' or 'imagenet1
     test = data.test.subset(torch.randperm(len(data.test), generator=g)[:test_subset]) if test_subset else data.test
     return data, train, val, test
 
-MODEL_NAMES = ('standard', 'robust')
-
 def model_path(run_dir, name:str)->Path:
     "Where the training notebook leaves the best checkpoint of model `name`"
     from robint.core import check_choice
     return Path(run_dir) / 'models' / f"{check_choice(name, 'model', MODEL_NAMES)}.safetensors"
 
-def load_paper_models(run_dir, device='cpu')->dict:
-    "The standard and robust models trained by the training notebook (FileNotFoundError says to run it first)"
+def load_paper_models(run_dir,            # runs/<profile>/ of the training notebook
+                      device='cpu',
+                      models:dict|None=None, # {'standard': path, 'robust': path} (robint-paper --models); None: 01_train's
+                     )->dict:                # {'standard': model, 'robust': model}, eval mode
+    "The standard and robust models: the given checkpoints, or those the training notebook left in run_dir/models/"
     from robint.models import load_model
+    if models: models = {k: Path(v) for k, v in parse_models(models, 'models').items()}
     out = {}
     for n in MODEL_NAMES:
-        p = model_path(run_dir, n)
+        p = models[n] if models else model_path(run_dir, n)
         if not p.exists(): raise FileNotFoundError(f"{p} not found: run the training notebook (01_train) of this profile first")
         out[n] = load_model(p, device)[0]
     return out

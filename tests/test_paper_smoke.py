@@ -1,5 +1,7 @@
-"The smoke profile through papermill end to end: every figure and table of the paper regenerated, cached on rerun."
-import json, math, re, shutil, subprocess, sys, time
+"""The smoke profile end to end as a pip user runs it: the wheel built from this checkout, installed into a fresh venv,
+`robint-paper --profile smoke --out DIR` run outside any checkout; every figure and table regenerated, cached on rerun,
+progress on stderr."""
+import json, math, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 import pytest
 from conftest import REPO
@@ -12,69 +14,146 @@ FIGURES = ['fig02_ig_shap_samples', 'fig03_generation_standard', 'fig03_generati
 TABLES = ['table1_accuracy', 'table2_fid', 'table3_inversion_distance', 'tableA_training', 'tableB_accuracy_vs_eps', 'tableD2_ig_completeness',
           'tableD_interpretability', 'tableE_randomisation', 'tableF_representation_distance', 'tableG_feature_vis',
           'tableS1_sip_at', 'tableM1_minibatch_attack_strength', 'tableM2_gradient_scale', 'tableP1_protoflow']
+TORCH = ['torch==2.14.1', 'torchvision==0.29.1']       # the releases on this machine's disk (pip takes them from there)
+HEARTBEAT = 20                                       # seconds between heartbeat lines in the smoke run (default 60)
+NOTEBOOKS = sorted(p.stem for p in (REPO/'nbs'/'paper').glob('[0-9]*.ipynb'))
+
+def clean_env(**kv)->dict:
+    "The environment without this checkout on PYTHONPATH: the venv's robint is the wheel's"
+    env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'VIRTUAL_ENV')}
+    return {**env, **kv}
+
+def run(cmd, timing:dict, name:str, **kw):
+    t = time.perf_counter(); r = subprocess.run(cmd, capture_output=True, text=True, **kw); timing[name] = round(time.perf_counter() - t, 1)
+    assert r.returncode == 0, f"{name} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    return r
 
 @pytest.fixture(scope='module')
-def smoke(tmp_path_factory, fashion_root):
-    "A copy of the checkout's paper notebooks and profiles, run once with the smoke profile"
-    from robint.pipeline import run_paper
-    root = tmp_path_factory.mktemp('checkout')
-    shutil.copy(REPO/'settings.ini', root)
-    shutil.copytree(REPO/'nbs'/'paper', root/'nbs'/'paper', ignore=shutil.ignore_patterns('.ipynb_checkpoints'))
-    t = time.perf_counter(); first = run_paper('smoke', root=root, progress=False); secs = time.perf_counter() - t
-    return root, first, secs
+def wheel_venv(tmp_path_factory):
+    "The wheel of this checkout in a fresh venv: (venv bin folder, a folder outside any checkout, timings)"
+    tmp, timing = tmp_path_factory.mktemp('wheel'), {}
+    run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '-q', '-w', str(tmp/'dist'), str(REPO)], timing, 'build wheel')
+    whl = next((tmp/'dist').glob('robint-*.whl'))
+    run([sys.executable, '-m', 'venv', str(tmp/'venv')], timing, 'create venv')
+    pip = [str(tmp/'venv'/'bin'/'python'), '-m', 'pip', 'install', '-q']
+    run(pip + TORCH + [str(whl)], timing, 'pip install torch + wheel', env=clean_env())
+    away = tmp/'away'; away.mkdir()
+    assert not any((d/'settings.ini').exists() for d in (away, *away.parents))    # no checkout around it
+    return tmp/'venv'/'bin', away, timing
+
+@pytest.fixture(scope='module')
+def smoke(wheel_venv):
+    "robint-paper --profile smoke --out DIR with the installed wheel, stderr captured to a file: (DIR, stderr text, seconds)"
+    bin_, away, timing = wheel_venv
+    out = away/'results'
+    with open(away/'stderr.txt', 'w') as err:
+        t = time.perf_counter()
+        r = subprocess.run([str(bin_/'robint-paper'), '--profile', 'smoke', '--out', str(out), '--heartbeat', str(HEARTBEAT)], cwd=away, stdout=subprocess.PIPE,
+                           stderr=err, text=True, env=clean_env(PATH=f"{bin_}{os.pathsep}{os.environ['PATH']}"))
+        secs = time.perf_counter() - t
+    log = (away/'stderr.txt').read_text()
+    assert r.returncode == 0, log[-5000:]
+    print(f"wheel: {timing}; smoke sequence {secs:.0f} s")
+    return out, log, secs
+
+def test_console_scripts_of_the_wheel_work_outside_a_checkout(wheel_venv):
+    bin_, away, _ = wheel_venv
+    h = subprocess.run([str(bin_/'robint-paper'), '--help'], cwd=away, capture_output=True, text=True, env=clean_env())
+    assert h.returncode == 0 and '--out' in h.stdout and '--models' in h.stdout and '--profile' in h.stdout, h.stderr
+    b = subprocess.run([str(bin_/'robint-bench'), '--list_rows'], cwd=away, capture_output=True, text=True, env=clean_env())
+    assert b.returncode == 0 and 'pgd_l2_fp32' in b.stdout, b.stderr
+    c = subprocess.run([str(bin_/'robint-convert'), '--help'], cwd=away, capture_output=True, text=True, env=clean_env())
+    assert c.returncode == 0 and '--arch' in c.stdout, c.stderr
+    # outside a checkout without --out: a clear refusal, nothing written
+    r = subprocess.run([str(bin_/'robint-paper'), '--profile', 'smoke'], cwd=away, capture_output=True, text=True, env=clean_env())
+    assert r.returncode == 2 and 'pass --out DIR' in r.stderr and not (away/'figures').exists()
+    site = subprocess.run([str(bin_/'python'), '-c', 'import robint.pipeline as p; print(p.paper_dir())'], cwd=away,
+                          capture_output=True, text=True, env=clean_env()).stdout.strip()
+    assert 'site-packages' in site and Path(site, 'params', 'smoke.yaml').is_file(), site   # the notebooks are package data
 
 def test_every_figure_and_table_exists(smoke):
-    root, first, secs = smoke
-    out = root/'figures'/'smoke'
-    from robint.pipeline import paper_notebooks
-    assert set(first.values()) == {'ran'} and list(first) == [nb.stem for nb in paper_notebooks(root)], first
-    missing = [f'{f}.png' for f in FIGURES if not (out/f'{f}.png').stat().st_size > 1000] + \
-              [f'{t}.{e}' for t in TABLES for e in ('csv', 'md') if not (out/f'{t}.{e}').exists()]
+    out, log, secs = smoke
+    figs = out/'figures'/'smoke'
+    missing = [f'{f}.png' for f in FIGURES if not (figs/f'{f}.png').exists() or (figs/f'{f}.png').stat().st_size <= 1000] + \
+              [f'{t}.{e}' for t in TABLES for e in ('csv', 'md') if not (figs/f'{t}.{e}').exists()]
     assert not missing, missing
-    assert all((root/'runs'/'smoke'/f'{nb}.html').exists() for nb in first)     # executed notebooks, readable without Jupyter
-    print(f"smoke sequence: {secs:.0f} s")
+    assert all((out/'runs'/'smoke'/f'{nb}.html').exists() for nb in NOTEBOOKS)     # executed notebooks, readable without Jupyter
 
 def test_results_hold_every_table_with_finite_numbers(smoke):
-    root, _, _ = smoke
+    out, _, _ = smoke
     from robint.pipeline import check_finite
-    res = json.loads((root/'figures'/'smoke'/'results.json').read_text())
+    res = json.loads((out/'figures'/'smoke'/'results.json').read_text())
     assert set(TABLES) <= set(res), sorted(set(TABLES) - set(res))
     assert check_finite(res) == []
     for t in TABLES:
         nums = [v for row in res[t]['rows'] for v in row if isinstance(v, (int, float))]
         assert nums and all(math.isfinite(v) for v in nums), t
-    from robint.pipeline import paper_notebooks
-    assert set(res['wall_time_s']) == {nb.stem for nb in paper_notebooks(root)}
-    assert {'01_train', '06_feature_vis', '07_sip_at', '08_minibatch', '09_protoflow'} <= set(res['wall_time_s'])
+    assert set(res['wall_time_s']) == set(NOTEBOOKS)
 
 def test_every_paper_figure_and_table_has_a_counterpart(smoke):
-    root, _, _ = smoke
-    res = json.loads((root/'figures'/'smoke'/'results.json').read_text())
+    out, _, _ = smoke
+    res = json.loads((out/'figures'/'smoke'/'results.json').read_text())
     refs = ' '.join(str(e.get('paper') or '') for e in list(res['figures'].values()) + [res[t] for t in TABLES])
     assert {int(n) for n in re.findall(r'Figure (\d+)', refs)} >= set(range(2, 20))
     assert {int(n) for n in re.findall(r'Table (\d+)', refs)} >= set(range(1, 7))
-    index = (root/'figures'/'smoke'/'README.md').read_text()
+    index = (out/'figures'/'smoke'/'README.md').read_text()
     assert all(f'({f}.png)' in index for f in FIGURES) and 'Deviations from the paper' in index
     assert '93.2' in index                                       # the paper's Table 1 beside ours
 
-def test_second_run_is_cached(smoke):
-    root, _, _ = smoke
-    from robint.pipeline import run_paper
-    before = {p: p.stat().st_mtime_ns for p in (root/'figures'/'smoke').glob('*.png')}
-    t = time.perf_counter(); again = run_paper('smoke', root=root, progress=False); secs = time.perf_counter() - t
-    assert set(again.values()) == {'cached'}, again
+def test_stderr_has_a_start_and_an_end_line_for_every_notebook(smoke):
+    out, log, _ = smoke
+    for nb in NOTEBOOKS:
+        assert re.search(rf'^{nb}: started \(\d+/{len(NOTEBOOKS)}\)', log, re.M), (nb, log[-3000:])
+        assert re.search(rf'^{nb}: ran in \d+\.\d s$', log, re.M), (nb, log[-3000:])
+    wall = json.loads((out/'figures'/'smoke'/'results.json').read_text())['wall_time_s']
+    long = [nb for nb in NOTEBOOKS if wall[nb] > HEARTBEAT + 5]
+    assert long, wall
+    for nb in long:     # a heartbeat with the cell and the latest output for every notebook that ran long enough
+        assert re.search(rf'^{nb}: running for 0 min \d\d s, cell \d+ \(.+\); latest output: ', log, re.M), (nb, log[-3000:])
+
+def test_executed_notebooks_hold_text_progress_refreshed_rarely(smoke):
+    "ipywidgets is installed in the venv, yet inside robint-paper tqdm writes text, at most every 30 s per bar"
+    out, _, secs = smoke
+    nb = json.loads((out/'runs'/'smoke'/'01_train.ipynb').read_text())
+    outs = [o for c in nb['cells'] for o in c.get('outputs', [])]
+    assert not any('application/vnd.jupyter.widget-view+json' in o.get('data', {}) for o in outs)
+    stderr = ''.join(''.join(o['text']) for o in outs if o.get('name') == 'stderr')
+    bars = re.findall(r'train (?:standard|adv)[^\r\n]*\|', stderr)
+    assert bars, stderr[:2000]                                   # the training bars are there, as text
+    wall = json.loads((out/'figures'/'smoke'/'results.json').read_text())['wall_time_s']['01_train']
+    rows = len(re.findall(r'^epoch=', stderr + ''.join(''.join(o['text']) for o in outs if o.get('name') == 'stdout'), re.M))
+    # two bars, each drawn when it opens, twice when it closes, once per 30 s, and again under every log row tqdm.write prints
+    assert len(bars) <= 2 * (3 + wall / 30) + rows, (len(bars), rows, wall)
+    assert (out/'runs'/'smoke'/'01_train.ipynb').stat().st_size < 1_000_000
+
+def test_second_run_is_cached_and_a_busy_machine_is_named(smoke, wheel_venv):
+    "All cached; a CPU-bound process beside it (a pure-Python loop, not torch) gets the busy-machine warning"
+    out, _, _ = smoke
+    bin_, away, _ = wheel_venv
+    before = {p: p.stat().st_mtime_ns for p in (out/'figures'/'smoke').glob('*.png')}
+    busy = subprocess.Popen([sys.executable, '-c', 'import time\nt = time.time()\nwhile time.time() - t < 60: pass'])
+    try:
+        time.sleep(0.5)
+        t = time.perf_counter()
+        r = subprocess.run([str(bin_/'robint-paper'), '--profile', 'smoke', '--out', str(out)], cwd=away, capture_output=True,
+                           text=True, env=clean_env())
+        secs = time.perf_counter() - t
+    finally: busy.kill(); busy.wait()
+    assert r.returncode == 0, r.stderr
+    assert all(f'{nb}: skipped (cached)' in r.stderr for nb in NOTEBOOKS), r.stderr
+    assert re.search(r'WARNING: other processes used \d\.\d of \d+ CPU cores during the second before the start', r.stderr), r.stderr
     assert {p: p.stat().st_mtime_ns for p in before} == before
     assert secs < 60, secs
 
 def test_a_papermill_parameter_changes_the_result(smoke, tmp_path):
     "papermill -p eval_eps 0.0: Table 1's adversarial column becomes the clean accuracy"
-    root, _, _ = smoke
-    out = tmp_path/'fig'
-    cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(root/'nbs'/'paper'/'02_robustness.ipynb'), str(tmp_path/'02.ipynb'),
-           '-p', 'out_dir', str(out), '-p', 'run_dir', str(root/'runs'/'smoke'), '-p', 'eval_eps', '0.0', '-p', 'sweep_n', '50']
-    subprocess.run(cmd, check=True, cwd=root/'nbs'/'paper', capture_output=True)
-    ours = json.loads((out/'results.json').read_text())['table1_accuracy']
-    base = json.loads((root/'figures'/'smoke'/'results.json').read_text())['table1_accuracy']
+    out, _, _ = smoke
+    fig = tmp_path/'fig'
+    cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(REPO/'nbs'/'paper'/'02_robustness.ipynb'), str(tmp_path/'02.ipynb'),
+           '-p', 'out_dir', str(fig), '-p', 'run_dir', str(out/'runs'/'smoke'), '-p', 'eval_eps', '0.0', '-p', 'sweep_n', '50']
+    subprocess.run(cmd, check=True, cwd=REPO/'nbs'/'paper', capture_output=True)
+    ours = json.loads((fig/'results.json').read_text())['table1_accuracy']
+    base = json.loads((out/'figures'/'smoke'/'results.json').read_text())['table1_accuracy']
     col = lambda t, name: [r[t['columns'].index(name)] for r in t['rows']]
     assert col(ours, 'L2 accuracy (eps=0)') == col(ours, 'clean accuracy')
     assert col(base, 'L2 accuracy (eps=1)') != col(base, 'clean accuracy')

@@ -1,5 +1,5 @@
 "The papermill runner end to end: a fake checkout with three tiny paper notebooks, run, cached, changed, failed and fixed."
-import json, os, shutil, subprocess, sys, time
+import json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 import nbformat
@@ -170,7 +170,7 @@ def test_console_script_rejects_bad_arguments(tmp_path):
     r = run('--profile', 'fashion-cpu')
     assert r.returncode == 2 and str(root/'nbs'/'paper'/'params'/'fashion-cpu.yaml') in r.stderr
     r = subprocess.run([sys.executable, str(tmp_path/'robint-paper'), '--profile', 'smoke'], cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and 'run robint-paper from a robint checkout' in r.stderr
+    assert r.returncode == 2 and 'outside a robint checkout, pass --out DIR' in r.stderr
     assert not (root/'runs').exists() and not (root/'figures').exists()
     r = run('--help')
     assert r.returncode == 0 and '--only' in r.stdout and '--force' in r.stdout
@@ -188,3 +188,38 @@ def test_parameters_tag_survives_nbdev_clean(tmp_path, allowed, kept):
     assert r.returncode == 0, r.stderr
     tags = [c.get('metadata', {}).get('tags', []) for c in json.loads(nb.read_text())['cells']]
     assert (['parameters'] in tags) == kept
+
+SLOW = ("n = 6\nout_dir = 'figs'\nrun_dir = 'runs'",
+        ["import sys, time\nfrom tqdm.auto import tqdm\nfor i in tqdm(range(30), desc='slowbar'): time.sleep(0.1)",
+         "for i in range(n):\n    print(f'step {i + 1}/{n}', file=sys.stderr); time.sleep(1)"])
+
+def test_progress_on_stderr_heartbeat_and_busy_warning(tmp_path):
+    "Not a terminal: start and end lines, heartbeats with the cell and the latest output, busy-machine warnings; text bars in the kernel"
+    root = tmp_path/'repo'; (root/'nbs'/'paper'/'params').mkdir(parents=True)
+    (root/'settings.ini').write_text('[DEFAULT]\n'); (root/'nbs'/'paper'/'params'/'smoke.yaml').write_text('n: 6\n')
+    make_notebook(root/'nbs'/'paper'/'01_slow.ipynb', *SLOW); (tmp_path/'robint-paper').write_text(WRAPPER)
+    busy = subprocess.Popen([sys.executable, '-c', 'import time\nt = time.time()\nwhile time.time() - t < 60: pass'])
+    try:
+        with open(tmp_path/'stderr.txt', 'w') as err:
+            r = subprocess.run([sys.executable, str(tmp_path/'robint-paper'), '--profile', 'smoke', '--heartbeat', '1'],
+                               cwd=root, stdout=subprocess.PIPE, stderr=err, text=True, timeout=120)
+    finally: busy.kill(); busy.wait()
+    log = (tmp_path/'stderr.txt').read_text()
+    assert r.returncode == 0, log
+    assert re.search(r'^01_slow: started \(1/1\) at \d\d:\d\d:\d\d$', log, re.M) and re.search(r'^01_slow: ran in \d+\.\d s$', log, re.M), log
+    assert re.search(r'^01_slow: running for 0 min \d\d s, cell 3 \(for i in range\(n\):\); latest output: step [1-6]/6$', log, re.M), log
+    assert 'WARNING: other processes used' in log and 'during the second before the start' in log, log
+    assert re.search(r'WARNING: other processes used \d\.\d of \d+ CPU cores during the last 1 s of 01_slow', log), log
+    cells = json.loads((root/'runs'/'smoke'/'01_slow.ipynb').read_text())['cells']
+    outs = [o for c in cells for o in c.get('outputs', [])]
+    assert not any('application/vnd.jupyter.widget-view+json' in o.get('data', {}) for o in outs)   # text, not a widget
+    bar = ''.join(''.join(o['text']) for o in outs if o.get('name') == 'stderr' and 'slowbar' in ''.join(o['text']))
+    assert bar.count('slowbar') == 2, bar          # 3 s of a 30-step bar: drawn at the start and at the end, no refresh in between
+
+def test_tqdm_is_a_widget_in_jupyter(tmp_path):
+    "Outside robint-paper (JupyterLab, plain papermill), ipywidgets is installed, so tqdm.auto draws a widget"
+    import nbclient
+    nb = nbformat.v4.new_notebook(); nb.metadata['kernelspec'] = dict(name='python3', display_name='Python 3', language='python')
+    nb.cells = [nbformat.v4.new_code_cell("from tqdm.auto import tqdm\nfor i in tqdm(range(3)): pass")]
+    nbclient.NotebookClient(nb, kernel_name='python3', timeout=60).execute()
+    assert any('application/vnd.jupyter.widget-view+json' in o.get('data', {}) for o in nb.cells[0].outputs), nb.cells[0].outputs
