@@ -9,11 +9,11 @@ TORCH   := torch==2.14.1 torchvision==0.29.1
 .PHONY: install test export-check nbtest pytest paper bench clean-cache help
 
 help:
-	@echo "make install  - create .venv, install torch + robint[dev], Fashion-MNIST, the python3 kernel"
+	@echo "make install  - create .venv, install torch + robint[dev], Fashion-MNIST, chromium (browser test), the python3 kernel"
 	@echo "make test     - install, check notebooks and package are in sync, nbdev_test, pytest tests/"
 	@echo "make paper    - regenerate figures/fashion-cpu (robint-paper --profile fashion-cpu)"
 
-install: venv fashion-mnist
+install: venv fashion-mnist browser
 
 # Re-installs only when the package metadata (settings.ini, setup.py, pyproject.toml) changes content; else ~0 s.
 .PHONY: venv
@@ -41,6 +41,20 @@ fashion-mnist:
 	else \
 	  echo "NOTE: Fashion-MNIST is not under $(FMNIST). Run 'sudo apt-get install dataset-fashion-mnist'," \
 	       "or set ROBINT_DATA to a folder holding the idx files (see README, Data)."; \
+	fi
+
+# Headless Chromium + chromedriver for the real-browser test of robint-study (tests/test_study_browser.py)
+.PHONY: browser
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "chromium / chromium-driver missing: installing Debian's packages (for the robint-study browser test)"; \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null)) \
+	   || echo "WARNING: apt-get could not install chromium chromium-driver; the browser test will fail (ROBINT_SKIP_BROWSER=1 skips it)"; \
+	else \
+	  echo "NOTE: chromium / chromedriver not found. Run 'sudo apt-get install chromium chromium-driver' for the" \
+	       "robint-study browser test (or set ROBINT_SKIP_BROWSER=1 to skip it)."; \
 	fi
 
 # Fails when the notebooks and robint/ disagree (someone edited robint/*.py or forgot nbdev_export).
