@@ -634,7 +634,7 @@ def wilson_interval(k:int, n:int, conf:float=0.95)->tuple[float, float]:
     if not 0 < conf < 1: raise ValueError(f"conf must be in (0, 1); got {conf!r}")
     z = NormalDist().inv_cdf(1 - (1 - conf) / 2); p = k / n; z2 = z * z
     centre, half = (p + z2 / (2 * n)) / (1 + z2 / n), z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))   # p inside, despite rounding at k = 0 or n
 
 # %% ../nbs/12_study.ipynb #e440c060
 def load_answers(*paths)->'pd.DataFrame':
@@ -754,7 +754,7 @@ def study_figure(table, fits, curves:dict|None=None, label:str='', title:str='')
         ax, tn = axs[0, j], table[table['norm'] == norm]
         for i, (m, g) in enumerate(tn.groupby('model', sort=True)):
             col = f'C{i}'
-            ax.errorbar(g['eps'], g['rate'], yerr=[g['rate'] - g['lo'], g['hi'] - g['rate']], fmt='o', color=col, capsize=2, label=f'{m} model')
+            ax.errorbar(g['eps'], g['rate'], yerr=np.clip([g['rate'] - g['lo'], g['hi'] - g['rate']], 0, None), fmt='o', color=col, capsize=2, label=f'{m} model')
             f = fits[(fits['model'] == m) & (fits['norm'] == norm)] if len(fits) else fits
             if len(f):
                 f = f.iloc[0]; xs = np.geomspace(g['eps'].min() / 1.5, g['eps'].max() * 1.5, 100)
