@@ -9,12 +9,12 @@ TORCH   := torch==2.14.1 torchvision==0.29.1
 .PHONY: install test export-check nbtest pytest paper bench clean-cache help docs
 
 help:
-	@echo "make install  - create .venv, install torch + robint[dev], Fashion-MNIST, the python3 kernel"
+	@echo "make install  - create .venv, install torch + robint[dev], Fashion-MNIST, chromium (browser test), the python3 kernel"
 	@echo "make test     - install, check notebooks and package are in sync, nbdev_test, pytest tests/"
 	@echo "make paper    - regenerate figures/fashion-cpu (robint-paper --profile fashion-cpu)"
 	@echo "make docs     - build the documentation site offline into _site/ (open _site/index.html)"
 
-install: venv fashion-mnist docs-browser
+install: venv fashion-mnist browser
 
 # Re-installs only when the package metadata (settings.ini, setup.py, pyproject.toml) changes content; else ~0 s.
 .PHONY: venv
@@ -44,17 +44,18 @@ fashion-mnist:
 	       "or set ROBINT_DATA to a folder holding the idx files (see README, Data)."; \
 	fi
 
-# Debian's chromium + chromium-driver: the docs test opens the built site in headless Chromium (selenium)
-.PHONY: docs-browser
-docs-browser:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+# Headless Chromium + chromedriver for the real-browser tests (robint-study, the docs site)
+.PHONY: browser
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing Debian's chromium and chromium-driver (for the docs test)"; \
-	  (apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	  echo "chromium / chromium-driver missing: installing Debian's packages (for the robint-study browser test)"; \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
 	   (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null)) \
-	   || echo "WARNING: apt-get could not install chromium chromium-driver; the docs test will fail"; \
+	   || echo "WARNING: apt-get could not install chromium chromium-driver; the browser test will fail (ROBINT_SKIP_BROWSER=1 skips it)"; \
 	else \
-	  echo "NOTE: chromium/chromedriver missing: run 'sudo apt-get install chromium chromium-driver' for the docs test"; \
+	  echo "NOTE: chromium / chromedriver not found. Run 'sudo apt-get install chromium chromium-driver' for the" \
+	       "robint-study browser test (or set ROBINT_SKIP_BROWSER=1 to skip it)."; \
 	fi
 
 # The documentation site, offline (nbdev's notebook processing + Sphinx + myst-nb; no Quarto): _site/index.html

@@ -10,10 +10,11 @@ FIGURES = ['fig02_ig_shap_samples', 'fig03_generation_standard', 'fig03_generati
            'fig05_feature_vis_a', 'fig10_ig_grid', 'fig11_inversion_noise', 'fig12_feature_vis_b', 'fig13_shap_grid',
            'fig14_generation_seeds', 'figA_training_curves', 'figB_accuracy_vs_eps', 'figE_randomisation_check',
            'figS1_sip_at_examples', 'figS2_sip_at_accuracy_vs_eps', 'figM1_minibatch_attack_strength',
-           'figP1_prototypes', 'figP2_prototype_samples', 'figP3_prototype_nearest']
+           'figP1_prototypes', 'figP2_prototype_samples', 'figP3_prototype_nearest', 'figH1_perceptibility_simulated']
 TABLES = ['table1_accuracy', 'table2_fid', 'table3_inversion_distance', 'tableA_training', 'tableB_accuracy_vs_eps', 'tableD2_ig_completeness',
           'tableD_interpretability', 'tableE_randomisation', 'tableF_representation_distance', 'tableG_feature_vis',
-          'tableS1_sip_at', 'tableM1_minibatch_attack_strength', 'tableM2_gradient_scale', 'tableP1_protoflow']
+          'tableS1_sip_at', 'tableM1_minibatch_attack_strength', 'tableM2_gradient_scale', 'tableP1_protoflow',
+          'tableH1_perceptibility_simulated', 'tableH2_psychometric_simulated']
 TORCH = ['torch==2.14.1', 'torchvision==0.29.1']       # the releases on this machine's disk (pip takes them from there)
 HEARTBEAT = 20                                       # seconds between heartbeat lines in the smoke run (default 60)
 NOTEBOOKS = sorted(p.stem for p in (REPO/'nbs'/'paper').glob('[0-9]*.ipynb'))
@@ -162,3 +163,59 @@ def test_help_notebook_lists_parameters_with_help():
     r = subprocess.run([sys.executable, '-m', 'papermill', '--help-notebook', str(REPO/'nbs'/'paper'/'04_generation.ipynb')],
                        capture_output=True, text=True, check=True)
     assert 'gen_eps' in r.stdout and 'L2 radius of generation, pixel units' in r.stdout
+
+def test_study_notebook_labels_simulated_data(smoke):
+    "10_study on the smoke profile: simulated-observer tables with finite Wilson and bootstrap intervals, labelled as such"
+    root, _, _ = smoke
+    res = json.loads((root/'figures'/'smoke'/'results.json').read_text())
+    for t in ('tableH1_perceptibility_simulated', 'tableH2_psychometric_simulated'):
+        e = res[t]
+        assert e['caption'].startswith('SIMULATED OBSERVER, NOT HUMAN DATA')
+        assert all(r[e['columns'].index('data')] == 'simulated observer, not human data' for r in e['rows'])
+    h1, h2 = res['tableH1_perceptibility_simulated'], res['tableH2_psychometric_simulated']
+    col = lambda t, c: [r[t['columns'].index(c)] for r in t['rows']]
+    assert all(lo <= rate <= hi for lo, rate, hi in zip(col(h1, 'lo'), col(h1, 'rate'), col(h1, 'hi')))
+    assert sorted(set(col(h2, 'norm'))) == ['L2', 'Linf'] and sorted(set(col(h2, 'model'))) == ['robust', 'standard']
+    for q in ('eps50', 'eps75'):
+        assert all(0 < lo <= v <= hi < float('inf') for lo, v, hi in zip(col(h2, f'{q}_lo'), col(h2, q), col(h2, f'{q}_hi')))
+    assert res['figures']['figH1_perceptibility_simulated']['caption'].startswith('SIMULATED OBSERVER, NOT HUMAN DATA')
+    assert not (root/'figures'/'smoke'/'tableH1_perceptibility.csv').exists()        # no human data: no human table
+
+def test_sip_at_trains_from_masks_painted_through_the_server(smoke, tmp_path):
+    "07_sip_at, sip_saliency='human': masks painted through robint-study's server on 40 training images, auto saliency elsewhere"
+    import base64
+    import numpy as np
+    from robint.pipeline import paper_data
+    from robint.study import build_study, start_server, request, image_key
+    root, _, _ = smoke
+    _, tr, _, _ = paper_data('fashion_mnist', None, 600, 200, 300, 0)          # the split 07 uses with these parameters
+    x = tr.x[:40].numpy()
+    build_study(tmp_path/'study', x[:2], {('m', 'L2', 0.5): x[:2]}, reps=1, paint=x)
+    n_keys = len({image_key(i) for i in x})
+    srv = start_server(tmp_path/'study')
+    try:
+        aid = request(srv.url + 'api/register', 'POST', {'role': 'annotator'})[1]['id']
+        m = np.zeros((28, 28), np.uint8); m[6:20, 8:22] = 1
+        for _ in range(n_keys):
+            nxt = request(srv.url + f'api/paint/next?annotator={aid}')[1]
+            body = dict(annotator=aid, image=nxt['image'], height=28, width=28, mask=base64.b64encode(m.tobytes()).decode())
+            assert request(srv.url + 'api/mask', 'POST', body)[0] == 200
+        assert request(srv.url + f'api/paint/next?annotator={aid}')[1]['done']
+    finally: srv.shutdown(); srv.server_close()
+    run = tmp_path/'runs'; shutil.copytree(root/'runs'/'smoke'/'models', run/'models')
+    out = tmp_path/'fig'
+    cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(root/'nbs'/'paper'/'07_sip_at.ipynb'), str(tmp_path/'07.ipynb'),
+           '-p', 'out_dir', str(out), '-p', 'run_dir', str(run), '-p', 'sip_saliency', 'human', '-p', 'sip_mask_dir', str(tmp_path/'study'/'masks'),
+           '-p', 'train_subset', '600', '-p', 'test_subset', '200', '-p', 'sweep_n', '100', '-p', 'eval_iters', '5', '-p', 'sip_steps', '4',
+           '-y', 'sweep_eps: [1.0]']
+    subprocess.run(cmd, check=True, cwd=root/'nbs'/'paper', capture_output=True)
+    res = json.loads((out/'results.json').read_text())
+    v = res['values']
+    n_painted = sum(image_key(i) in {image_key(j) for j in x} for i in tr.x.numpy())   # duplicates of a painted image count too
+    assert (v['sip_saliency_human_images'], v['sip_saliency_auto_images']) == (n_painted, 600 - n_painted)
+    assert v['sip_human_max_perturbation_protected'] == 0 and v['sip_human_max_perturbation_elsewhere'] > 0
+    assert 'painted human masks on' in res['figures']['figS1_sip_at_examples']['caption']
+    rows = res['tableS1_sip_at']['rows']
+    assert [r[0] for r in rows] == ['standard training', 'PGD-AT', 'SIP-AT'] and all(math.isfinite(x) for r in rows for x in r[1:])
+    txt = (tmp_path/'07.ipynb').read_text()
+    assert f'human saliency: {n_painted} of 600 training images have painted masks' in txt and f'the other {600 - n_painted} use the auto saliency' in txt
