@@ -7,7 +7,7 @@ import pytest
 from conftest import REPO
 
 FIGURES = ['fig02_ig_shap_samples', 'fig03_generation_standard', 'fig03_generation_robust', 'fig04_inversion_other_class',
-           'fig05_feature_vis_a', 'fig10_ig_grid', 'fig11_inversion_noise', 'fig12_feature_vis_b', 'fig13_shap_grid',
+           'fig05_feature_vis_a', 'fig10_ig_grid', 'fig11_inversion_noise', 'fig12_feature_vis_b', 'fig13_shap_grid', 'fig02_ig_shap_samples_shared_scale', 'fig10_ig_grid_shared_scale', 'fig13_shap_grid_shared_scale',
            'fig14_generation_seeds', 'figA_training_curves', 'figB_accuracy_vs_eps', 'figE_randomisation_check',
            'figS1_sip_at_examples', 'figS2_sip_at_accuracy_vs_eps', 'figM1_minibatch_attack_strength',
            'figP1_prototypes', 'figP2_prototype_samples', 'figP3_prototype_nearest', 'figH1_perceptibility_simulated']
