@@ -105,7 +105,8 @@ def lr_at(cfg:TrainConfig, step:int, steps_per_epoch:int)->float:
     if cfg.warmup_epochs and e < cfg.warmup_epochs: return cfg.lr * (step + 1) / (cfg.warmup_epochs * steps_per_epoch)
     period = (cfg.cosine_epochs or cfg.epochs) - cfg.warmup_epochs
     t = min(max(e - cfg.warmup_epochs, 0) / period, 1.0) if period > 0 else 1.0
-    return cfg.lr * (1 - t if cfg.schedule == 'linear' else 0.5 * (1 + math.cos(math.pi * t)))
+    linear = getattr(cfg, 'schedule', 'cosine') == 'linear'          # other configs (ProtoFlow's) have no `schedule`: cosine
+    return cfg.lr * (1 - t if linear else 0.5 * (1 + math.cos(math.pi * t)))
 
 # %% ../nbs/04_train.ipynb #148ccd0e
 def flatten_optimizer(opt:torch.optim.Optimizer)->tuple[dict[str, Tensor], dict]:
