@@ -126,9 +126,10 @@ def main()->int:
     (SRC/'results.md').write_text(results_page())
     (SRC/'index.md').write_text(index_page(api))
     r = subprocess.run([sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-j', '1', str(SRC), str(SITE)])
+    shutil.rmtree(SITE.parent/'jupyter_execute', ignore_errors=True)   # myst-nb's intermediate copies, beside the output folder
     if r.returncode: print("docs: sphinx-build failed (see above)", file=sys.stderr); return r.returncode
     print(f"docs: {SITE/'index.html'} ({len(api)} API pages) in {time.perf_counter() - t0:.0f} s; open it in a browser, "
-          f"or serve it: python -m http.server -d {SITE.relative_to(ROOT)} 8000")
+          f"or serve it: python -m http.server -d {SITE.relative_to(ROOT)} --bind 127.0.0.1 8000")
     return 0
 
 sys.exit(main())   # a script, never imported

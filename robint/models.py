@@ -331,26 +331,29 @@ def _split_arch(arch)->tuple[str, str]:
                          f"(e.g. torchvision:resnet18, timm:resnet18, robustbench:wide_resnet.WideResNet); got {arch!r}")
     return src, name
 
+def _robustbench_architectures():
+    "robustbench.model_zoo.architectures, loaded as a package of its own: `import robustbench` also imports its data and evaluation stack (requests, gdown, autoattack, pkg_resources), which robint does not need"
+    import importlib.util, sys, types
+    name = '_robint_robustbench_architectures'
+    if name not in sys.modules:
+        spec = importlib.util.find_spec('robustbench')      # locates the package without running its __init__
+        d = Path(list(spec.submodule_search_locations)[0])/'model_zoo'/'architectures' if spec and spec.submodule_search_locations else None
+        if d is None or not d.is_dir(): raise ImportError("RobustBench architectures need the robustbench package (pip install robustbench)")
+        pkg = types.ModuleType(name); pkg.__path__, pkg.__package__ = [str(d)], name
+        sys.modules[name] = pkg
+    return sys.modules[name]
+
 def _robustbench_net(arch:str, name:str, kw:dict)->nn.Module:
-    "A RobustBench architecture class (MODULE.CLASS) or model-zoo entry (DATASET/THREAT/NAME), random weights"
+    "A class of robustbench.model_zoo.architectures (MODULE.CLASS), random weights"
     import importlib
-    try: importlib.import_module('robustbench.model_zoo.architectures')
-    except ImportError as e: raise ImportError(f"arch {arch!r} needs the robustbench package (pip install robustbench): {e}") from None
-    if '/' in name:
-        from robustbench.model_zoo.models import model_dicts
-        from robustbench.model_zoo.enums import BenchmarkDataset, ThreatModel
-        parts = name.split('/')
-        try: zoo = model_dicts[BenchmarkDataset(parts[0])][ThreatModel(parts[1])] if len(parts) == 3 else None
-        except (ValueError, KeyError): zoo = None
-        if zoo is None: raise ValueError(f"unknown architecture {arch!r}: a RobustBench zoo entry is DATASET/THREAT/NAME, e.g. robustbench:cifar10/Linf/Standard")
-        if parts[2] not in zoo: raise ValueError(f"unknown architecture {arch!r}: RobustBench's {parts[0]} {parts[1]} zoo has no {parts[2]!r} (it has e.g. {', '.join(list(zoo)[:4])})")
-        return zoo[parts[2]]['model'](**kw)
+    pkg = _robustbench_architectures()
     mod, _, cls = name.rpartition('.')
-    try: m = importlib.import_module(f'robustbench.model_zoo.architectures.{mod}') if mod else None
-    except ImportError: m = None
+    known = mod.isidentifier() and (Path(pkg.__path__[0])/f'{mod}.py').is_file()
+    try: m = importlib.import_module(f'{pkg.__name__}.{mod}') if known else None
+    except ImportError as e: raise ImportError(f"arch {arch!r}: robustbench's module {mod} needs more than the architectures ({e}); pick another or install what it names") from None
     if m is None or not isinstance(getattr(m, cls, None), type):
-        raise ValueError(f"unknown architecture {arch!r}: give MODULE.CLASS of robustbench.model_zoo.architectures "
-                         "(e.g. robustbench:wide_resnet.WideResNet) or a zoo entry DATASET/THREAT/NAME")
+        raise ValueError(f"unknown architecture {arch!r}: give MODULE.CLASS of robustbench.model_zoo.architectures, e.g. "
+                         "robustbench:wide_resnet.WideResNet (with arch_kwargs depth 28, widen_factor 10: the zoo's cifar10 Linf Standard)")
     return getattr(m, cls)(**kw)
 
 def foreign_net(arch:str,                  # SOURCE:NAME, e.g. 'torchvision:resnet18', 'timm:resnet18', 'robustbench:wide_resnet.WideResNet'
@@ -546,7 +549,7 @@ from fastcore.script import call_parse
 
 @call_parse
 def convert_cli(checkpoint:str,             # the foreign checkpoint: a torch.save file (.pt/.pth) or a safetensors state dict
-                arch:str=None,              # SOURCE:NAME: torchvision:resnet18, timm:resnet18, robustbench:wide_resnet.WideResNet, robustbench:cifar10/Linf/Standard
+                arch:str=None,              # SOURCE:NAME: torchvision:resnet18, timm:resnet18, robustbench:wide_resnet.WideResNet (MODULE.CLASS)
                 mean:str=None,              # per-channel mean the network was trained with, [0,1] units, comma separated
                 std:str=None,               # per-channel std, comma separated
                 out:str=None,               # the robint checkpoint to write (.safetensors, with a .json beside it)

@@ -16,7 +16,8 @@ PAPER = {'cifar10-paper': dict(PAPER_COMMON, dataset='cifar10', model='resnet18'
          'imagenet150-paper': dict(PAPER_COMMON, dataset='imagenet150', model='resnet50', eps=1.5, attack_step=2.5 * 1.5 / 20,
                                    eval_eps=1.5, eval_step=2.5 * 1.5 / 20, gen_eps=40, gen_step=1, gen_per_class=60,
                                    vis_units=[492], paper_part='imagenet150')}
-RUNNER = {'profile', 'out_dir', 'run_dir', 'data_root'}   # given by robint-paper, not by the profile
+RUNNER = {'profile', 'out_dir', 'run_dir', 'data_root', 'models'}   # given by robint-paper, not by the profile (models: --models)
+FOR_THE_RUNNER = {'models', 'model_arch', 'model_mean', 'model_std', 'model_arch_kwargs', 'model_feature_layer', 'model_input_size'}   # given models
 
 @pytest.mark.parametrize('name', sorted(PAPER))
 def test_paper_profiles_match_the_paper(name):
@@ -34,7 +35,7 @@ def test_profiles_cover_every_notebook_parameter(name, declared):
     prof = load_profile(name, REPO)
     missing = {nb: sorted(p - set(prof)) for nb, p in declared.items() if p - set(prof)}
     assert not missing, f"profile {name} lacks parameters: {missing}"
-    unused = set(prof) - set().union(*declared.values()) - {'profile', 'dataset_label', 'deviations', 'data_root'}
+    unused = set(prof) - set().union(*declared.values()) - {'profile', 'dataset_label', 'deviations', 'data_root'} - FOR_THE_RUNNER
     assert not unused, f"profile {name} sets parameters no notebook declares: {sorted(unused)}"
 
 # TrainConfig hashes of 01_train's two models for the profiles that did not move to the fast recipe, recorded before its
