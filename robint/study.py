@@ -610,7 +610,7 @@ init();
 def start_server(study_dir, host:str='127.0.0.1', port:int=0, **kw)->StudyServer:
     "A `StudyServer` serving in a daemon thread (tests, notebooks); `.shutdown()` stops it"
     srv = StudyServer(study_dir, host, port, **kw)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    threading.Thread(target=srv.serve_forever, kwargs=dict(poll_interval=0.05), daemon=True).start()   # shutdown() within 50 ms
     return srv
 
 def request(url:str, method:str='GET', body=None, raw:bytes|None=None)->tuple[int, dict]:
@@ -680,11 +680,13 @@ def fit_psychometric(eps, k, n,          # radii (L,) > 0, correct (L,), trials 
     x, k, n = np.log(np.asarray(eps, float)), np.asarray(k, float), np.asarray(n, float)
     if len(x) < 2 or not np.isfinite(x).all(): raise ValueError("fit_psychometric needs at least 2 radii > 0")
     lo, hi = x.min() - 3, x.max() + 3
-    def nll(p):
-        pr = np.clip(chance + (1 - chance) / (1 + np.exp(-(x - p[0]) / p[1])), 1e-9, 1 - 1e-9)
-        return -(k * np.log(pr) + (n - k) * np.log1p(-pr)).sum()
+    def nll(p):                                          # negative log-likelihood and its gradient in (m, s)
+        z = (x - p[0]) / p[1]; sg = 1 / (1 + np.exp(-z))
+        pr = np.clip(chance + (1 - chance) * sg, 1e-12, 1 - 1e-12)
+        dp = -(k / pr - (n - k) / (1 - pr)) * (1 - chance) * sg * (1 - sg)   # d nll / d z, per radius
+        return -(k * np.log(pr) + (n - k) * np.log1p(-pr)).sum(), np.array([(dp * -1 / p[1]).sum(), (dp * -z / p[1]).sum()])
     starts = [[x0['m'], x0['s']]] if x0 else [[m0, 0.5] for m0 in np.linspace(x.min(), x.max(), 4)]
-    best = min((minimize(nll, p0, method='L-BFGS-B', bounds=[(lo, hi), (0.03, 5.0)]) for p0 in starts), key=lambda r: r.fun)
+    best = min((minimize(nll, p0, jac=True, method='L-BFGS-B', bounds=[(lo, hi), (0.03, 5.0)]) for p0 in starts), key=lambda r: r.fun)
     return dict(m=float(best.x[0]), s=float(best.x[1]), nll=float(best.fun))
 
 def _bootstrap_fits(g, fit:dict, n_boot:int, rng)->tuple[list, str]:
@@ -748,12 +750,14 @@ def study_figure(table, fits, curves:dict|None=None, label:str='', title:str='')
     import matplotlib.pyplot as plt
     norms = [n for n in NORMS if n in set(table['norm'])]
     curves = curves or {}
+    names = list(dict.fromkeys(['standard', 'robust', 'SIP-AT', *sorted(set(table['model']))]))
+    colour = lambda name: f"C{names.index(name.split(' (')[0]) % 10}" if name.split(' (')[0] in names else 'k'   # one colour per model, both rows
     nrow = 2 if any(curves.get(n) for n in norms) else 1
     fig, axs = plt.subplots(nrow, len(norms), figsize=(4.4 * len(norms), 3.2 * nrow), squeeze=False, sharex='col', layout='constrained')
     for j, norm in enumerate(norms):
         ax, tn = axs[0, j], table[table['norm'] == norm]
-        for i, (m, g) in enumerate(tn.groupby('model', sort=True)):
-            col = f'C{i}'
+        for m, g in tn.groupby('model', sort=True):
+            col = colour(m)
             ax.errorbar(g['eps'], g['rate'], yerr=np.clip([g['rate'] - g['lo'], g['hi'] - g['rate']], 0, None), fmt='o', color=col, capsize=2, label=f'{m} model')
             f = fits[(fits['model'] == m) & (fits['norm'] == norm)] if len(fits) else fits
             if len(f):
@@ -768,7 +772,7 @@ def study_figure(table, fits, curves:dict|None=None, label:str='', title:str='')
         if nrow == 2:
             ax2 = axs[1, j]
             for name, pts in curves.get(norm, {}).items():
-                ax2.plot(sorted(pts), [pts[e] for e in sorted(pts)], 'o-', ms=3, label=name)
+                ax2.plot(sorted(pts), [pts[e] for e in sorted(pts)], 'o-', ms=3, label=name, color=colour(name), ls='--' if '(07)' in name else '-')
             ax2.set(xscale='log', ylim=(0, 100), ylabel='accuracy under PGD (%)')
             if curves.get(norm): ax2.legend(fontsize=7)
             else: ax2.text(0.5, 0.5, f'no {norm} accuracy sweep in this profile', ha='center', transform=ax2.transAxes)

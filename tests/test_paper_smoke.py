@@ -182,14 +182,14 @@ def test_study_notebook_labels_simulated_data(smoke):
     assert not (root/'figures'/'smoke'/'tableH1_perceptibility.csv').exists()        # no human data: no human table
 
 def test_sip_at_trains_from_masks_painted_through_the_server(smoke, tmp_path):
-    "07_sip_at, sip_saliency='human': masks painted through robint-study's server on 40 training images, auto saliency elsewhere"
+    "07_sip_at, sip_saliency='human': masks painted through robint-study's server on 20 training images, auto saliency elsewhere"
     import base64
     import numpy as np
     from robint.pipeline import paper_data
     from robint.study import build_study, start_server, request, image_key
     root, _, _ = smoke
-    _, tr, _, _ = paper_data('fashion_mnist', None, 600, 200, 300, 0)          # the split 07 uses with these parameters
-    x = tr.x[:40].numpy()
+    _, tr, _, _ = paper_data('fashion_mnist', None, 300, 100, 300, 0)          # the split 07 uses with these parameters
+    x = tr.x[:20].numpy()
     build_study(tmp_path/'study', x[:2], {('m', 'L2', 0.5): x[:2]}, reps=1, paint=x)
     n_keys = len({image_key(i) for i in x})
     srv = start_server(tmp_path/'study')
@@ -206,16 +206,16 @@ def test_sip_at_trains_from_masks_painted_through_the_server(smoke, tmp_path):
     out = tmp_path/'fig'
     cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(root/'nbs'/'paper'/'07_sip_at.ipynb'), str(tmp_path/'07.ipynb'),
            '-p', 'out_dir', str(out), '-p', 'run_dir', str(run), '-p', 'sip_saliency', 'human', '-p', 'sip_mask_dir', str(tmp_path/'study'/'masks'),
-           '-p', 'train_subset', '600', '-p', 'test_subset', '200', '-p', 'sweep_n', '100', '-p', 'eval_iters', '5', '-p', 'sip_steps', '4',
+           '-p', 'train_subset', '300', '-p', 'test_subset', '100', '-p', 'sweep_n', '50', '-p', 'eval_iters', '3', '-p', 'sip_steps', '2',
            '-y', 'sweep_eps: [1.0]']
     subprocess.run(cmd, check=True, cwd=root/'nbs'/'paper', capture_output=True)
     res = json.loads((out/'results.json').read_text())
     v = res['values']
     n_painted = sum(image_key(i) in {image_key(j) for j in x} for i in tr.x.numpy())   # duplicates of a painted image count too
-    assert (v['sip_saliency_human_images'], v['sip_saliency_auto_images']) == (n_painted, 600 - n_painted)
+    assert (v['sip_saliency_human_images'], v['sip_saliency_auto_images']) == (n_painted, 300 - n_painted)
     assert v['sip_human_max_perturbation_protected'] == 0 and v['sip_human_max_perturbation_elsewhere'] > 0
     assert 'painted human masks on' in res['figures']['figS1_sip_at_examples']['caption']
     rows = res['tableS1_sip_at']['rows']
     assert [r[0] for r in rows] == ['standard training', 'PGD-AT', 'SIP-AT'] and all(math.isfinite(x) for r in rows for x in r[1:])
     txt = (tmp_path/'07.ipynb').read_text()
-    assert f'human saliency: {n_painted} of 600 training images have painted masks' in txt and f'the other {600 - n_painted} use the auto saliency' in txt
+    assert f'human saliency: {n_painted} of 300 training images have painted masks' in txt and f'the other {300 - n_painted} use the auto saliency' in txt
