@@ -5,7 +5,7 @@
 # %% ../nbs/04_train.ipynb #7c24ff7d
 from __future__ import annotations
 import copy, csv, io, json, math, os, time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -154,6 +154,8 @@ def _attack_step(cfg:TrainConfig):
 @contextmanager
 def _input_grads_only(model:nn.Module):
     "Inside: no parameter requires grad, so the attack's backward passes compute input gradients and nothing else"
+    # (not used with cfg.compile: switching requires_grad makes torch.compile trace the model again, and it measured
+    #  different weights from eager training on the CPU; there autograd.grad(loss, delta) alone prunes the weight gradients)
     ps = [p for p in model.parameters() if p.requires_grad]
     for p in ps: p.requires_grad_(False)
     try: yield
@@ -274,7 +276,7 @@ def train(model:Classifier,          # built by create_model; trained in place
                 x, y, m = batches.batch(e, i)
                 if cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
                 if step is not None:
-                    with _input_grads_only(attack_model): x = pgd(attack_model, x, y, step, iters=iters, random_start=rs, mask=m if cfg.use_masks else None,
+                    with _input_grads_only(attack_model) if not cfg.compile else nullcontext(): x = pgd(attack_model, x, y, step, iters=iters, random_start=rs, mask=m if cfg.use_masks else None,
                             amp=cfg.amp, generator=_gen(device, cfg.seed, e, i), eval_mode=cfg.attack_eval_mode,
                             best=cfg.attack != 'fgsm_rs')   # FGSM takes its step's result (no extra forward pass to pick a best)
                 for g in opt.param_groups: g['lr'] = lr_at(cfg, pos['step'], spe) * g.get('lr_scale', 1.)

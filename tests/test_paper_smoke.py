@@ -204,11 +204,11 @@ def test_sip_at_trains_from_masks_painted_through_the_server(smoke, tmp_path):
     finally: srv.shutdown(); srv.server_close()
     run = tmp_path/'runs'; shutil.copytree(root/'runs'/'smoke'/'models', run/'models')
     out = tmp_path/'fig'
-    cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(root/'nbs'/'paper'/'07_sip_at.ipynb'), str(tmp_path/'07.ipynb'),
+    cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(REPO/'nbs'/'paper'/'07_sip_at.ipynb'), str(tmp_path/'07.ipynb'),
            '-p', 'out_dir', str(out), '-p', 'run_dir', str(run), '-p', 'sip_saliency', 'human', '-p', 'sip_mask_dir', str(tmp_path/'study'/'masks'),
            '-p', 'train_subset', '300', '-p', 'test_subset', '100', '-p', 'sweep_n', '50', '-p', 'eval_iters', '3', '-p', 'sip_steps', '2',
            '-y', 'sweep_eps: [1.0]']
-    subprocess.run(cmd, check=True, cwd=root/'nbs'/'paper', capture_output=True)
+    subprocess.run(cmd, check=True, cwd=REPO/'nbs'/'paper', capture_output=True)   # the checkout's notebook; the smoke run's models
     res = json.loads((out/'results.json').read_text())
     v = res['values']
     n_painted = sum(image_key(i) in {image_key(j) for j in x} for i in tr.x.numpy())   # duplicates of a painted image count too
