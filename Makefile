@@ -74,7 +74,7 @@ nbtest: install
 	.venv/bin/nbdev_test --n_workers 2 --timing
 
 pytest: install
-	.venv/bin/pytest -q tests/
+	.venv/bin/pytest -q --durations=15 tests/
 
 test: export-check nbtest pytest
 
