@@ -4,15 +4,20 @@
 
 # %% ../nbs/11_claims.ipynb #172a5c3c
 from __future__ import annotations
+import io, json
+from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
 from scipy import stats
 
 from .core import check_int, check_number, check_choice
+from .metrics import frechet_distance_features, kernel_distance, poly_kernel
 
 # %% auto #0
-__all__ = ['VERDICTS', 'paired_bootstrap', 'verdict', 'set_bootstrap', 'fid_difference', 'kid_difference', 'across_seeds']
+__all__ = ['VERDICTS', 'CLAIMS', 'paired_bootstrap', 'verdict', 'set_bootstrap', 'fid_difference', 'kid_difference',
+           'set_distances', 'across_seeds', 'save_per_image', 'load_per_image', 'claim_effect', 'ledger',
+           'claims_markdown']
 
 # %% ../nbs/11_claims.ipynb #bd154e02
 def paired_bootstrap(standard,               # (N,) per-image values of the standard model
@@ -82,6 +87,78 @@ def kid_difference(real, standard, robust, subsets:int=10, seed:int=0)->float:
     "Unbiased KID(robust, real) - KID(standard, real) from (N,d) features (`kernel_distance`, the same subsets for both)"
     return kernel_distance(robust, real, subsets, seed=seed)[0] - kernel_distance(standard, real, subsets, seed=seed)[0]
 
+# %% ../nbs/11_claims.ipynb #97fc8f2c
+def _fids(real, sets:dict, fast:bool=False)->dict:
+    "FID of every set against `real`; fast: float32 torch with one Cholesky factor of the real covariance for all rows (N > d)"
+    n, d = real.shape
+    if not fast or min(n, *(len(x) for x in sets.values())) <= d: return {k: frechet_distance_features(x, real) for k, x in sets.items()}
+    import torch
+    t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+    r = t(real); mu1 = r.mean(0); c1 = r - mu1; s1 = c1.T @ c1 / (n - 1)
+    L, info = torch.linalg.cholesky_ex(s1 + 1e-6 * s1.diagonal().mean() * torch.eye(d))
+    if info != 0: return {k: frechet_distance_features(x, real) for k, x in sets.items()}
+    out = {}
+    for k, x in sets.items():
+        x = t(x); mu2 = x.mean(0); c2 = x - mu2
+        M = c2 @ L                                            # (S1 S2) ~ L^T S2 L = M^T M / (m-1)
+        ev = torch.linalg.eigvalsh(M.T @ M / (len(x) - 1)).clamp_min(0)
+        out[k] = float((mu1 - mu2).pow(2).sum() + s1.diagonal().sum() + (c2 * c2).sum() / (len(x) - 1) - 2 * ev.sqrt().sum())
+    return out
+
+def _mmd2(w_r, w_s, K_rr, K_ss, K_rs)->float:
+    "Unbiased MMD^2 of count-weighted sets (w: how often each image is drawn), copies of one image not paired"
+    def within(w, K):
+        m = w.sum(); return (w @ K @ w - (w * w * np.diagonal(K)).sum()) / (m * m - (w * w).sum())
+    return float(within(w_r, K_rr) + within(w_s, K_ss) - 2 * (w_r @ K_rs @ w_s) / (w_r.sum() * w_s.sum()))
+
+def set_distances(real,                # (N_r,d) features of the real images every set is compared with
+                  sets:Mapping,        # name -> (N_k,d) features (generated images, other real images, ...)
+                  n_resamples:int=1000,     # resamples of the KID intervals
+                  conf:float=0.95,
+                  seed:int=0,
+                  resample:bool=True,  # False: every draw is the original sets (each interval is its estimate)
+                  kid_degree:int=3,    # polynomial kernel of KID: (x.y/d + 1)^3, as torch-fidelity
+                  fid_resamples:int|None=None, # resamples of the FID intervals (the first ones of the KID draws); None: n_resamples
+                 )->dict:              # {'fid': {row: {estimate, low, high, boot_mean, boot_sd}}, 'kid': ...} incl. rows 'b - a'
+    "FID and KID of each set against `real`, and every pairwise difference, with normal intervals from the bootstrap spread"
+    real = np.asarray(real, dtype=np.float64); X = {k: np.asarray(v, dtype=np.float64) for k, v in sets.items()}
+    if real.ndim != 2 or len(real) < 2 or not X or any(x.ndim != 2 or len(x) < 2 or x.shape[1] != real.shape[1] for x in X.values()):
+        raise ValueError(f"real and every set must be (N >= 2, d) feature arrays of one width d; got real {real.shape}, "
+                         f"sets { {k: x.shape for k, x in X.items()} }")
+    check_int(n_resamples, 'n_resamples', lo=1); check_number(conf, 'conf', lo=0, hi=1, lo_open=True, hi_open=True)
+    n_fid = n_resamples if fid_resamples is None else check_int(fid_resamples, 'fid_resamples', lo=1)
+    if n_fid > n_resamples: raise ValueError(f"fid_resamples must be <= n_resamples ({n_resamples}); got {n_fid}")
+    import torch
+    kern = lambda a, b: poly_kernel(torch.from_numpy(a), torch.from_numpy(b), kid_degree).numpy()
+    K_rr = kern(real, real); K = {k: (kern(x, x), kern(real, x)) for k, x in X.items()}
+    ones = lambda n: np.ones(n)
+    def draw(idx_r, idx, with_fid=True):
+        w_r = np.bincount(idx_r, minlength=len(real)).astype(np.float64) if idx_r is not None else ones(len(real))
+        fid = _fids(real[idx_r] if idx_r is not None else real, {k: X[k][i] if i is not None else X[k] for k, i in idx.items()},
+                    fast=idx_r is not None) if with_fid else None
+        kid = {}
+        for k, i in idx.items():
+            w = np.bincount(i, minlength=len(X[k])).astype(np.float64) if i is not None else ones(len(X[k]))
+            kid[k] = _mmd2(w_r, w, K_rr, K[k][0], K[k][1])
+        return fid, kid
+    est = draw(None, {k: None for k in X})
+    rng, draws = np.random.default_rng(seed), []
+    for j in range(n_resamples):
+        if not resample: draws.append(est); continue
+        pick = lambda n: rng.integers(0, n, n)
+        draws.append(draw(pick(len(real)), {k: pick(len(x)) for k, x in X.items()}, with_fid=j < n_fid))
+    z, names, out = stats.norm.ppf((1 + conf) / 2), list(X), {}
+    for m, metric in enumerate(('fid', 'kid')):
+        ds = [d for d in draws if d[m] is not None]
+        rows = {k: (est[m][k], [d[m][k] for d in ds]) for k in names}
+        rows |= {f'{b} - {a}': (est[m][b] - est[m][a], [d[m][b] - d[m][a] for d in ds]) for i, a in enumerate(names) for b in names[i + 1:]}
+        out[metric] = {k: dict(estimate=float(e), low=float(e - z * np.std(v, ddof=1)) if len(v) > 1 else float(e),
+                               high=float(e + z * np.std(v, ddof=1)) if len(v) > 1 else float(e),
+                               boot_mean=float(np.mean(v)), boot_sd=float(np.std(v, ddof=1)) if len(v) > 1 else 0.0) for k, (e, v) in rows.items()}
+    out |= dict(n_real=len(real), n={k: len(x) for k, x in X.items()}, resamples=n_resamples, fid_resamples=n_fid, conf=conf,
+                method='estimate +- z * bootstrap sd, every image set resampled (the real one included); KID = unbiased MMD^2 on the whole sets')
+    return out
+
 # %% ../nbs/11_claims.ipynb #4b215849
 def across_seeds(effects,               # (S,) one effect per seed
                  verdicts=None,         # (S,) each seed's verdict, to count where the claim holds
@@ -97,3 +174,148 @@ def across_seeds(effects,               # (S,) one effect per seed
         h = stats.t.ppf((1 + conf) / 2, len(e) - 1) * e.std(ddof=1) / np.sqrt(len(e))
         out |= dict(low=float(e.mean() - h), high=float(e.mean() + h))
     return out
+
+# %% ../nbs/11_claims.ipynb #21b3d6f5
+def save_per_image(run_dir,                  # runs/<profile>/ (or a seed's folder under it)
+                   notebook:str,             # the notebook that measured them, e.g. '02_robustness'
+                   arrays:Mapping,           # 'metric/model' -> (N,) numbers (tensors or arrays), e.g. 'clean/standard'
+                   meta:Mapping|None=None,   # what they are: images, settings, precomputed intervals (JSON-able)
+                  )->Path:                   # run_dir/per_image/<notebook>.npz
+    "Keep a notebook's per-image numbers for the claims ledger (numeric arrays + a JSON description, written atomically)"
+    from robint.pipeline import atomic_write, _check_name
+    _check_name(notebook, 'notebook')
+    out = {}
+    for k, v in arrays.items():
+        a = v.detach().float().cpu().numpy() if hasattr(v, 'detach') else np.asarray(v)
+        if not isinstance(k, str) or not k or k == '__meta__' or a.dtype.kind not in 'biuf':
+            raise ValueError(f"arrays: {k!r} must be a non-empty name with numeric values; got dtype {a.dtype}")
+        out[k] = a
+    out['__meta__'] = np.array(json.dumps(dict(meta or {}), default=float))
+    buf = io.BytesIO(); np.savez(buf, **out)
+    return atomic_write(Path(run_dir)/'per_image'/f'{notebook}.npz', buf.getvalue())
+
+def load_per_image(run_dir, notebook:str)->tuple[dict, dict]:  # (arrays, meta)
+    "The per-image numbers a notebook kept with `save_per_image`"
+    p = Path(run_dir)/'per_image'/f'{notebook}.npz'
+    if not p.is_file(): raise FileNotFoundError(f"{p} not found: run notebook {notebook} of this profile (and seed) first")
+    with np.load(p, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files if k != '__meta__'}, (json.loads(str(z['__meta__'])) if '__meta__' in z.files else {})
+
+# %% ../nbs/11_claims.ipynb #cac7b99c
+def _c(id, claim, source, notebook, kind, key, direction, unit, scale=1.0, needs=None, items='images'):
+    return dict(id=id, claim=claim, source=source, notebook=notebook, kind=kind, key=key, direction=direction, unit=unit, scale=scale,
+                needs=needs, items=items)
+
+_ATTR = (('gini', 'sparser (Gini index)', +1, 'Gini index'), ('entropy', 'simpler (entropy)', -1, 'entropy (nats)'),
+         ('mass_in_mask', 'on the object (attribution mass in the object mask)', +1, 'share of |attribution|'),
+         ('pointing_game', 'on the object (pointing game: peak inside the mask)', +1, 'hit rate'))
+CLAIMS = (
+    _c('clean_accuracy', 'Robust clean accuracy is lower', 'Table 1 / Table 4', '02_robustness', 'paired', 'clean', -1, 'accuracy (%)', 100),
+    _c('pgd_accuracy', 'Robust accuracy under PGD is far higher', 'Table 1 / Table 4', '02_robustness', 'paired', 'pgd', +1, 'accuracy (%)', 100),
+    *[_c(f'{m.lower()}_{k}', f'Robust {m} maps are {what}', f"Sec. 3.1, Figure {'2 / 10' if m == 'IG' else '2 / 13'} (our measure)",
+         '03_attributions', 'paired', f'{m}/{k}', d, unit, needs='mask' if k in ('mass_in_mask', 'pointing_game') else None)
+      for m in ('IG', 'SHAP') for k, what, d, unit in _ATTR],
+    _c('fid', 'Robust class generations are closer to real images (FID)', 'Table 2 / Table 5', '04_generation', 'sets', 'fid', -1, 'FID'),
+    _c('kid', 'Robust class generations are closer to real images (KID)', 'Table 2 / Table 5 (KID: ours)', '04_generation', 'sets', 'kid', -1, 'KID'),
+    _c('inversion_feature_other', 'Robust inversions from another class are closer to their targets (feature distance)', 'Table 3 / Table 6',
+       '05_inversion', 'paired', 'feature/inv1', -1, 'feature L2 distance'),
+    _c('inversion_feature_noise', 'Robust inversions from noise are closer to their targets (feature distance)', 'Table 3 / Table 6',
+       '05_inversion', 'paired', 'feature/inv2', -1, 'feature L2 distance'),
+    _c('inversion_ssim', 'Robust inversions from another class look like the target, not the source (SSIM to target - SSIM to source)',
+       'Figure 4 / Figure 8 (our measure)', '05_inversion', 'paired', 'ssim_margin/inv1', +1, 'SSIM difference'),
+    _c('inversion_l2', 'Robust inversions from another class are nearer the target than the source in pixels (L2 to source - L2 to target)',
+       'Figure 4 / Figure 8 (our measure)', '05_inversion', 'paired', 'l2_margin/inv1', +1, 'pixel L2 difference'),
+    _c('feature_vis_class', "Robust units' top test images share a class (share of the commonest class among each unit's top-k)",
+       'Sec. 3.1, Figure 5 / Figure 9', '06_feature_vis', 'unpaired', 'topk_share', +1, 'share of top-k', items='units'),
+)
+
+# %% ../nbs/11_claims.ipynb #89b187f3
+def claim_effect(claim:Mapping,          # one of CLAIMS
+                 arrays:Mapping,         # the claim notebook's per-image arrays (load_per_image)
+                 meta:Mapping,           # its description (holds Table 2's intervals for FID / KID)
+                 n_resamples:int=2000,
+                 seed:int=0,
+                )->dict:                 # standard, robust, effect, low, high, ratio, n, verdict, interval; or status 'not measured'
+    "One claim on one seed: means, effect robust - standard, its 95% interval and the verdict"
+    key, s = claim['key'], claim['scale']
+    if claim['kind'] == 'sets':
+        sd = (meta.get('set_distances') or {}).get(key)
+        if not sd or 'robust - standard' not in sd: return dict(status=f"not measured: {claim['notebook']} kept no {key} intervals")
+        d = sd['robust - standard']
+        r = dict(standard=sd['standard']['estimate'], robust=sd['robust']['estimate'], effect=d['estimate'], low=d['low'], high=d['high'],
+                 n=meta['set_distances'].get('n', {}).get('robust'), n_real=meta['set_distances'].get('n_real'),
+                 interval=f"bootstrap over the generated and real image sets, {meta['set_distances'].get('resamples')} resamples")
+    else:
+        a, b = arrays.get(f'{key}/standard'), arrays.get(f'{key}/robust')
+        if a is None or b is None:
+            why = 'the dataset has no object masks' if claim.get('needs') == 'mask' else f"{claim['notebook']} kept no {key}"
+            return dict(status=f'not measured: {why}')
+        a, b = np.asarray(a, np.float64) * s, np.asarray(b, np.float64) * s
+        if claim['kind'] == 'paired':
+            ok = np.isfinite(a) & np.isfinite(b); a, b = a[ok], b[ok]
+            p = paired_bootstrap(a, b, n_resamples=n_resamples, seed=seed)
+            r = {k: p[k] for k in ('standard', 'robust', 'effect', 'low', 'high', 'n')} | dict(interval=f'paired bootstrap over images (BCa), {n_resamples} resamples')
+        else:
+            a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+            p = set_bootstrap(lambda standard, robust: robust.mean() - standard.mean(), dict(standard=a, robust=b), n_resamples=n_resamples, seed=seed)
+            r = dict(standard=float(a.mean()), robust=float(b.mean()), effect=p['estimate'], low=p['low'], high=p['high'], n=min(len(a), len(b)),
+                     interval=f'bootstrap of each model\'s items, {n_resamples} resamples')
+    r['ratio'] = r['robust'] / r['standard'] if r['standard'] else None
+    return r | dict(verdict=verdict(r['low'], r['high'], claim['direction']), status='measured')
+
+def ledger(run_dirs:Mapping,            # seed -> runs/<profile>/ folder of that seed (with per_image/)
+           claims=CLAIMS,
+           n_resamples:int=2000,        # resamples of each paired bootstrap (>= 1000)
+           conf:float=0.95,
+           seed:int=0,
+          )->list[dict]:                # one row per claim: per-seed results and the summary over seeds
+    "Every claim measured on every seed, with the across-seed mean, interval, verdict and count of seeds where it holds"
+    if not run_dirs: raise ValueError("run_dirs must map at least one seed to its runs/ folder")
+    check_int(n_resamples, 'n_resamples', lo=1)
+    cache, rows = {}, []
+    def data(d, nb):
+        if (d, nb) not in cache:
+            try: cache[(d, nb)] = load_per_image(d, nb)
+            except FileNotFoundError: cache[(d, nb)] = None
+        return cache[(d, nb)]
+    for c in claims:
+        per = []
+        for s, d in run_dirs.items():
+            got = data(str(d), c['notebook'])
+            r = claim_effect(c, *got, n_resamples=n_resamples, seed=seed) if got else dict(status=f"not measured: no per-image numbers of {c['notebook']}")
+            per.append(dict(seed=s) | r)
+        ok = [p for p in per if p['status'] == 'measured']
+        row = {k: c[k] for k in ('id', 'claim', 'source', 'direction', 'unit', 'items')} | dict(seeds=per, n_seeds=len(ok))
+        if not ok:
+            rows.append(row | dict(status=per[0]['status'], verdict=None)); continue
+        agg = across_seeds([p['effect'] for p in ok], [p['verdict'] for p in ok], conf=conf)
+        st, rb = float(np.mean([p['standard'] for p in ok])), float(np.mean([p['robust'] for p in ok]))
+        lo, hi = (agg['low'], agg['high']) if len(ok) > 1 else (ok[0]['low'], ok[0]['high'])
+        row |= dict(status='measured', standard=st, robust=rb, effect=agg['mean'], low=lo, high=hi, ratio=rb / st if st else None,
+                    verdict=verdict(lo, hi, c['direction']), n_holds=agg['n_holds'], n=ok[0].get('n'), n_real=ok[0].get('n_real'),
+                    interval=f"t interval over {len(ok)} seeds" if len(ok) > 1 else ok[0]['interval'])
+        rows.append(row)
+    return rows
+
+# %% ../nbs/11_claims.ipynb #da0f43a5
+def _num(v, unit:str='')->str:
+    if v is None: return ''
+    a = abs(v)
+    return f"{v:.2f}" if a >= 10 or unit.startswith('accuracy') else f"{v:.3f}" if a >= 0.01 or a == 0 else f"{v:.2e}"
+
+def claims_markdown(rows:list,   # `ledger`'s rows
+                   )->str:       # a Markdown table: claim, source, means, effect [95% CI], verdict, what it rests on
+    "The verdict table"
+    head = ['claim', 'source', 'standard', 'robust', 'effect (robust - standard) [95% CI]', 'ratio', 'verdict', 'rests on']
+    out = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for r in rows:
+        if r['status'] != 'measured':
+            out.append(f"| {r['claim']} | {r['source']} |  |  |  |  | {r['status']} |  |"); continue
+        u = r['unit']
+        eff = f"{_num(r['effect'], u)} [{_num(r['low'], u)}, {_num(r['high'], u)}]"
+        on = (f"{r['n']} {r.get('items', 'images')} per model" if r.get('n_real') is None else f"{r['n']} generated per model vs {r['n_real']} real") if r.get('n') else ''
+        on += f"; {r['n_seeds']} seed{'s' if r['n_seeds'] > 1 else ''}" + (f", holds in {r['n_holds']}/{r['n_seeds']}" if r['n_seeds'] > 1 else '')
+        ratio = f"{r['ratio']:.2f}" if r.get('ratio') is not None and np.isfinite(r['ratio']) else ''
+        v = {'holds': '**holds**', 'reversed': '**reversed**'}.get(r['verdict'], r['verdict'])
+        out.append(f"| {r['claim']} | {r['source']} | {_num(r['standard'], u)} | {_num(r['robust'], u)} | {eff} | {ratio} | {v} | {on} |")
+    return '\n'.join(out)

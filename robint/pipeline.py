@@ -19,14 +19,15 @@ import robint
 
 # %% auto #0
 __all__ = ['RESERVED_KEYS', 'PROFILES', 'DEFAULT_PROFILE', 'RUNNER_KEYS', 'TQDM_INTERVAL_S', 'KERNEL_TEXT_PROGRESS',
-           'MODEL_NAMES', 'DATASET_SHAPES', 'atomic_write', 'file_sha256', 'read_results', 'markdown_table',
-           'table_markdown', 'Results', 'check_finite', 'write_index', 'repo_root', 'find_checkout',
+           'MODEL_NAMES', 'DATASET_SHAPES', 'SEED_NOTEBOOKS', 'atomic_write', 'file_sha256', 'read_results',
+           'markdown_table', 'table_markdown', 'Results', 'check_finite', 'write_index', 'repo_root', 'find_checkout',
            'packaged_paper_dir', 'paper_dir', 'profile_path', 'load_profile', 'paper_notebooks', 'select_notebooks',
            'code_sources', 'parameters_cell', 'notebook_parameters', 'notebook_inputs', 'library_fingerprint',
            'cache_key', 'snapshot', 'written_files', 'outputs_intact', 'stamp_path', 'read_stamp', 'results_delta',
            'restore_results', 'tree_cpu_seconds', 'tree_snapshot', 'NotebookFailed', 'export_html', 'Tracker',
-           'run_notebook', 'resolve_data_root', 'parse_models', 'check_given_models', 'run_paper', 'paper_cli',
-           'robint_paper', 'paper_data', 'model_path', 'load_paper_models', 'paper_train_configs']
+           'run_notebook', 'resolve_data_root', 'parse_models', 'check_given_models', 'seed_dir', 'parse_seeds',
+           'run_paper', 'paper_cli', 'robint_paper', 'paper_data', 'model_path', 'load_paper_models',
+           'paper_train_configs']
 
 # %% ../nbs/09_pipeline.ipynb #b906b805
 def _umask()->int:
@@ -56,7 +57,7 @@ def file_sha256(path)->str:
     return h.hexdigest()
 
 # %% ../nbs/09_pipeline.ipynb #c676ce82
-RESERVED_KEYS = ('figures', 'values', 'wall_time_s', 'profile')
+RESERVED_KEYS = ('figures', 'values', 'wall_time_s', 'profile', 'claims')
 
 def _check_name(name, what:str='name')->str:
     "Raise ValueError unless `name` is usable as a file name stem and a results.json key"
@@ -222,6 +223,20 @@ def set_profile(self:Results, profile:dict)->None:
     if not isinstance(profile, dict): raise ValueError(f"profile must be a dict; got {type(profile).__name__}")
     self._merge(None, 'profile', dict(profile))
 
+@patch
+def claims(self:Results,
+           rows:list,            # robint.claims.ledger's rows (plain JSON values)
+           markdown:str,         # the verdict table (robint.claims.claims_markdown)
+           train_seeds:list,     # the seeds the rows rest on
+           note:str='',          # how the table was made, shown above it
+          )->Path:               # out_dir/claims.md
+    "Write out_dir/claims.md and results['claims']; the profile README opens with the verdict table"
+    if not isinstance(rows, list) or not isinstance(markdown, str): raise ValueError("rows must be a list of claim rows and markdown a string")
+    name = self.out_dir.name
+    p = atomic_write(self.out_dir/'claims.md', f"# Verdicts on the paper's claims: `{name}`\n\n{note}\n\n{markdown}\n")
+    self._merge(None, 'claims', dict(rows=rows, train_seeds=list(train_seeds), markdown=markdown, note=note, notebook=self.notebook))
+    return p
+
 # %% ../nbs/09_pipeline.ipynb #1d9b15da
 def _nonfinite(v)->bool: return isinstance(v, float) and not math.isfinite(v)
 
@@ -274,6 +289,9 @@ def write_index(out_dir,         # figures/<profile>/ holding results.json
              "## Deviations from the paper's protocol\n",
              '\n'.join(f"- {d}" for d in devs) + '\n' if devs else "None declared by the profile.\n",
              "## Figures and tables\n"]
+    if res.get('claims'):
+        c = res['claims']
+        parts[2:2] = ["## Verdicts on the paper's claims\n", ((c.get('note') or '') + '\n\n' + c['markdown']).strip() + "\n\nEvery row in detail: `claims.md` and `results.json['claims']`.\n"]
     if profile.get('models_analysed'):
         parts[-1:-1] = ["## Models analysed\n", '\n'.join(f"- {m}" for m in profile['models_analysed']) + '\n']
     items = _index_items(res)
@@ -758,6 +776,35 @@ class _Heartbeat:
             if w: self.say(f"robint-paper: {w}")
             self.snap = snap
 
+# %% ../nbs/09_pipeline.ipynb #5432afcd
+SEED_NOTEBOOKS = ('01', '02', '03', '04', '05', '06')   # the paper part: what every further training seed reruns
+
+def seed_dir(d,                 # figures/<profile>/ or runs/<profile>/
+             seed:int,          # a training seed
+             main_seed:int=0,   # the profile's seed: its results are `d` itself
+            )->Path:
+    "Where a training seed's figures or runs go: `d` for the profile's seed, d/seed-<k>/ for the others"
+    return Path(d) if seed == main_seed else Path(d)/f'seed-{seed}'
+
+def parse_seeds(spec,                   # '0,1,2', a list of ints, or None (just the profile's seed)
+                main_seed:int=0,        # the profile's seed, which must be among them
+                what:str='--seeds',     # how the user gave them, for errors
+               )->list[int]:            # the profile's seed first, then the others in the given order
+    "Check and order a list of training seeds"
+    if spec in (None, '', []): return [main_seed]
+    items = [t.strip() for t in spec.split(',')] if isinstance(spec, str) else list(spec) if isinstance(spec, (list, tuple)) else [spec]
+    out = []
+    for t in items:
+        v = int(t) if isinstance(t, str) and t.isdigit() else t
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"{what} must be comma-separated integers >= 0, e.g. 0,1,2; got {spec!r}")
+        out.append(v)
+    if len(set(out)) != len(out): raise ValueError(f"{what} lists a seed twice: {spec!r}")
+    if main_seed not in out:
+        raise ValueError(f"{what} must include the profile's seed {main_seed} (its results are figures/<profile>/ itself; "
+                         f"the other seeds go to seed-<k>/ below it); got {spec!r}")
+    return [main_seed] + [s for s in out if s != main_seed]
+
 # %% ../nbs/09_pipeline.ipynb #6137943b
 def run_paper(profile:str=DEFAULT_PROFILE,  # one of PROFILES
               data_root=None,               # dataset folder/archive; overrides the profile's data_root
@@ -768,8 +815,10 @@ def run_paper(profile:str=DEFAULT_PROFILE,  # one of PROFILES
               out=None,                     # write figures/<profile>/ and runs/<profile>/ under this folder (default: the checkout)
               models=None,                  # analyse these instead of 01_train's: 'standard=PATH,robust=PATH' (default: the profile's `models`)
               heartbeat:float=60,           # seconds between heartbeat lines while a notebook runs
-             )->dict:                       # {notebook stem: 'ran' | 'cached'}
+              seeds=None,                   # training seeds, one model pair each: '0,1,2' or a list (default: the profile's `train_seeds`)
+             )->dict:                       # {notebook stem (seed-<k>/stem for other seeds): 'ran' | 'cached'}
     "Run the paper notebooks of `profile` with papermill, skipping cached ones; write figures/<profile>/ and runs/<profile>/"
+    from_cli = seeds not in (None, '')
     if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
     if isinstance(heartbeat, bool) or not isinstance(heartbeat, (int, float)) or not heartbeat > 0:
         raise ValueError(f"heartbeat must be a number of seconds > 0; got {heartbeat!r}")
@@ -784,6 +833,11 @@ def run_paper(profile:str=DEFAULT_PROFILE,  # one of PROFILES
     todo = select_notebooks(nbs, only) if only or not given else [nb for nb in nbs if 'models' in notebook_parameters(nb)]
     droot, timeout = resolve_data_root(data_root, prof, root), _check_timeout(prof)
     if given and not todo: raise ValueError("--models: none of the paper notebooks has a `models` parameter (02-06 and 08 do)")
+    main_seed = prof.get('seed', 0)
+    train_seeds = ([main_seed] if given and not from_cli else      # given models: nothing to train per seed
+                   parse_seeds(seeds if from_cli else prof.get('train_seeds'), main_seed, '--seeds' if from_cli else 'train_seeds in the profile'))
+    if given and len(train_seeds) > 1: raise ValueError("--seeds trains one model pair per seed, --models analyses given models: use one of them")
+    prof = {**prof, 'train_seeds': train_seeds}
     label = f"{profile}-models" if given else profile
     out_dir, run_dir = base/'figures'/label, base/'runs'/label
     checked = {}
@@ -794,21 +848,30 @@ def run_paper(profile:str=DEFAULT_PROFILE,  # one of PROFILES
         checked = check_given_models(given, prof)
     paths = {k: str(run_dir/'models-given'/f'{k}.safetensors' if v['model'] is not None else v['path']) for k, v in checked.items()} or None
     plan = _plan(todo, prof, out_dir, run_dir, droot, paths)
+    seed_todo = [nb for nb in todo if nb.stem.split('_')[0] in SEED_NOTEBOOKS]
+    extra = {s: (seed_dir(out_dir, s, main_seed), seed_dir(run_dir, s, main_seed), {**prof, 'seed': s}) for s in train_seeds[1:]}
+    seed_plans = {s: _plan(seed_todo, p, od, rd, droot, paths) for s, (od, rd, p) in extra.items()}
     if checked: prof = {**prof, 'models_analysed': [f"{k}: {v['label']}, {v['path']}" for k, v in checked.items()]}
     with _exclusive(run_dir):
         from robint.models import save_model
         for k, v in checked.items():
             if v['model'] is not None: save_model(paths[k], v['model'], {'label': v['label'], 'converted_from': str(v['path'])})
-        return _run_sequence(nbs, todo, plan, prof, base, out_dir, run_dir, force, timeout, progress, checked, heartbeat)
+        summary = {}
+        for s, (od, rd, p) in extra.items():
+            if not seed_todo: break
+            done = _run_sequence(nbs, seed_todo, seed_plans[s], p, base, od, rd, force, timeout, progress, checked, heartbeat)
+            summary |= {f'seed-{s}/{k}': v for k, v in done.items()}
+        seed_runs = {s: rd for s, (od, rd, p) in extra.items()}
+        return summary | _run_sequence(nbs, todo, plan, prof, base, out_dir, run_dir, force, timeout, progress, checked, heartbeat, seed_runs)
 
-def _run_sequence(nbs, todo, plan, prof, root, out_dir, run_dir, force, timeout, progress, models=None, heartbeat=60)->dict:
+def _run_sequence(nbs, todo, plan, prof, root, out_dir, run_dir, force, timeout, progress, models=None, heartbeat=60, seed_runs=None)->dict:
     "The loop of `run_paper`, once everything is checked: skip or run each selected notebook, then write the index"
     profile, models = prof['profile'], models or {}
     Results(out_dir).set_profile(prof)
     lib, summary = library_fingerprint(), {}
     say = (lambda s: tqdm.write(s, file=sys.stderr)) if progress else (lambda s: None)
     where = lambda p: _rel(p, root) if Path(p).is_relative_to(root) else str(p)
-    say(f"robint-paper --profile {profile}: {len(todo)} notebook(s) -> {where(out_dir)}/, {where(run_dir)}/"
+    say(f"robint-paper --profile {profile} (seed {prof.get('seed', 0)}): {len(todo)} notebook(s) -> {where(out_dir)}/, {where(run_dir)}/"
         + (f"; models: {_model_labels(models)}" if models else ''))
     if progress:
         s0 = tree_snapshot(); time.sleep(1.0); w = _busy(s0, tree_snapshot(), 'the second before the start')
@@ -822,6 +885,9 @@ def _run_sequence(nbs, todo, plan, prof, root, out_dir, run_dir, force, timeout,
         for i, nb in enumerate(bar):
             bar.set_postfix_str(nb.stem)
             upstream = {p.stem: _output_hashes(read_stamp(run_dir, p.stem)) for p in nbs[:nbs.index(nb)]}
+            if 'train_seeds' in plan[nb.stem]:     # the ledger also rests on every other seed's notebooks
+                upstream |= {f'seed-{s}/{p.stem}': _output_hashes(read_stamp(rd, p.stem)) for s, rd in (seed_runs or {}).items()
+                             for p in nbs if p.stem.split('_')[0] in SEED_NOTEBOOKS}
             key = cache_key(code_sources(nb), _key_params(plan[nb.stem], root, hashes), upstream, lib)
             stamp = read_stamp(run_dir, nb.stem)
             if not force and _cached(stamp, key, root):
@@ -855,9 +921,10 @@ def paper_cli(profile:str=DEFAULT_PROFILE,  # smoke, fashion-cpu, cifar10-cpu, c
               out:str=None,                 # write figures/<profile>/ and runs/<profile>/ under DIR (needed outside a checkout)
               models:str=None,              # analyse given models instead of training: standard=PATH,robust=PATH (robint checkpoints)
               heartbeat:float=60,           # seconds between progress lines on stderr while a notebook runs
+              seeds:str=None,               # train and analyse one model pair per seed, e.g. 0,1,2 (01-06 per seed; 11_claims aggregates)
              )->int:                        # exit status: 0 done, 1 a notebook failed, 2 bad arguments
     "Regenerate the paper's figures and tables for a profile: run the paper notebooks with papermill, skipping cached ones"
-    try: run_paper(profile, data_root, force, only, out=out, models=models, heartbeat=heartbeat)
+    try: run_paper(profile, data_root, force, only, out=out, models=models, heartbeat=heartbeat, seeds=seeds)
     except NotebookFailed as e:
         print(f"robint-paper: {e}", file=sys.stderr); return 1
     except (ValueError, FileNotFoundError, BlockingIOError, ImportError) as e:

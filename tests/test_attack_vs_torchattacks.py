@@ -37,7 +37,7 @@ def test_pgd20_l2_agrees_with_torchattacks(fashion_model):
 
 def test_strong_evaluation_sanity_with_autoattack(fashion_model):
     m, x, y = fashion_model
-    ev = robint_eval(m, x[:100], y[:100], 'L2', eps=[0.15, 0.3], iters=20, restarts=1, autoattack=True, progress=False)
+    ev = robint_eval(m, x[:50], y[:50], 'L2', eps=[0.15, 0.3], iters=20, restarts=1, autoattack=True, progress=False)
     rows = {r['eps']: r for r in ev['rows']}
     print(f"\nclean {ev['clean']:.2f}; " + '; '.join(f"eps={e:g}: PGD {r['pgd']:.2f} AA {r['autoattack']:.2f}" for e, r in rows.items()))
     assert ev['checks'] == {'eps0_equals_clean': True, 'pgd_non_increasing': True, 'autoattack_le_pgd': True,

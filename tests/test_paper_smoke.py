@@ -10,11 +10,12 @@ FIGURES = ['fig02_ig_shap_samples', 'fig03_generation_standard', 'fig03_generati
            'fig05_feature_vis_a', 'fig10_ig_grid', 'fig11_inversion_noise', 'fig12_feature_vis_b', 'fig13_shap_grid', 'fig02_ig_shap_samples_shared_scale', 'fig10_ig_grid_shared_scale', 'fig13_shap_grid_shared_scale',
            'fig14_generation_seeds', 'figA_training_curves', 'figB_accuracy_vs_eps', 'figE_randomisation_check',
            'figS1_sip_at_examples', 'figS2_sip_at_accuracy_vs_eps', 'figM1_minibatch_attack_strength',
-           'figP1_prototypes', 'figP2_prototype_samples', 'figP3_prototype_nearest', 'figH1_perceptibility_simulated']
+           'figP1_prototypes', 'figP2_prototype_samples', 'figP3_prototype_nearest', 'figH1_perceptibility_simulated', 'figV_claims']
 TABLES = ['table1_accuracy', 'table2_fid', 'table3_inversion_distance', 'tableA_training', 'tableB_accuracy_vs_eps', 'tableD2_ig_completeness',
           'tableD_interpretability', 'tableE_randomisation', 'tableF_representation_distance', 'tableG_feature_vis',
           'tableS1_sip_at', 'tableM1_minibatch_attack_strength', 'tableM2_gradient_scale', 'tableP1_protoflow',
-          'tableH1_perceptibility_simulated', 'tableH2_psychometric_simulated']
+          'tableH1_perceptibility_simulated', 'tableH2_psychometric_simulated', 'tableG2_feature_vis_all_units', 'tableH_inversion_pixels',
+          'tableV_claims_by_seed']
 TORCH = ['torch==2.14.1', 'torchvision==0.29.1']       # the releases on this machine's disk (pip takes them from there)
 HEARTBEAT = 20                                       # seconds between heartbeat lines in the smoke run (default 60)
 NOTEBOOKS = sorted(p.stem for p in (REPO/'nbs'/'paper').glob('[0-9]*.ipynb'))
@@ -60,7 +61,7 @@ def smoke(wheel_venv):
 def test_console_scripts_of_the_wheel_work_outside_a_checkout(wheel_venv):
     bin_, away, _ = wheel_venv
     h = subprocess.run([str(bin_/'robint-paper'), '--help'], cwd=away, capture_output=True, text=True, env=clean_env())
-    assert h.returncode == 0 and '--out' in h.stdout and '--models' in h.stdout and '--profile' in h.stdout, h.stderr
+    assert h.returncode == 0 and '--out' in h.stdout and '--models' in h.stdout and '--profile' in h.stdout and '--seeds' in h.stdout, h.stderr
     b = subprocess.run([str(bin_/'robint-bench'), '--list_rows'], cwd=away, capture_output=True, text=True, env=clean_env())
     assert b.returncode == 0 and 'pgd_l2_fp32' in b.stdout, b.stderr
     c = subprocess.run([str(bin_/'robint-convert'), '--help'], cwd=away, capture_output=True, text=True, env=clean_env())
@@ -219,3 +220,30 @@ def test_sip_at_trains_from_masks_painted_through_the_server(smoke, tmp_path):
     assert [r[0] for r in rows] == ['standard training', 'PGD-AT', 'SIP-AT'] and all(math.isfinite(x) for r in rows for x in r[1:])
     txt = (tmp_path/'07.ipynb').read_text()
     assert f'human saliency: {n_painted} of 300 training images have painted masks' in txt and f'the other {300 - n_painted} use the auto saliency' in txt
+
+def test_claims_ledger_holds_every_claim_with_a_finite_interval(smoke):
+    "11_claims on the smoke profile: every claim of robint.claims.CLAIMS, measured ones with finite low <= effect <= high"
+    from robint.claims import CLAIMS, VERDICTS
+    out, _, _ = smoke
+    figs = out/'figures'/'smoke'
+    res = json.loads((figs/'results.json').read_text())
+    rows = {r['id']: r for r in res['claims']['rows']}
+    assert list(rows) == [c['id'] for c in CLAIMS] and res['claims']['train_seeds'] == [0]
+    measured = [r for r in rows.values() if r['status'] == 'measured']
+    assert len(measured) == len(CLAIMS)                          # Fashion-MNIST has masks: nothing is left unmeasured
+    for r in measured:
+        assert all(math.isfinite(r[k]) for k in ('low', 'effect', 'high')) and r['low'] <= r['effect'] <= r['high'], r
+        assert r['verdict'] in VERDICTS and r['n'] >= 2 and r['n_seeds'] == 1, r
+    assert rows['pgd_accuracy']['n'] == rows['clean_accuracy']['n'] == 500     # smoke's 500 test images (eval_n 0: all), per model
+    text = (figs/'claims.md').read_text()
+    assert all(c['claim'] in text for c in CLAIMS)
+    index = (figs/'README.md').read_text()
+    assert index.index("## Verdicts on the paper's claims") < index.index("## Deviations"), index[:2000]
+    t2 = res['table2_fid']
+    names = [r[0] for r in t2['rows']]
+    assert names == ['Real data (train vs test)', 'Real data (test half vs test half)', 'Seeds (before optimisation)', 'standard model', 'robust model']
+    col = lambda c: [r[t2['columns'].index(c)] for r in t2['rows']]
+    for m in ('FID', 'KID'):
+        assert all(lo <= v <= hi for lo, v, hi in zip(col(f'{m} low'), col(m), col(f'{m} high'))), (m, t2['rows'])
+    for nb in ('02_robustness', '03_attributions', '04_generation', '05_inversion', '06_feature_vis'):
+        assert (out/'runs'/'smoke'/'per_image'/f'{nb}.npz').is_file(), nb

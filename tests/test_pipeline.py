@@ -223,3 +223,30 @@ def test_tqdm_is_a_widget_in_jupyter(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell("from tqdm.auto import tqdm\nfor i in tqdm(range(3)): pass")]
     nbclient.NotebookClient(nb, kernel_name='python3', timeout=60).execute()
     assert any('application/vnd.jupyter.widget-view+json' in o.get('data', {}) for o in nb.cells[0].outputs), nb.cells[0].outputs
+
+def test_seeds_rerun_the_paper_part_per_seed_and_the_ledger_sees_every_seed(tmp_path):
+    "--seeds 0,2: 01-06 once more for seed 2 under seed-2/, a notebook declaring train_seeds after both; cached on rerun"
+    root = make_checkout(tmp_path/'repo')
+    paper = root/'nbs'/'paper'
+    make_notebook(paper/'01_a.ipynb', "a = 1\nseed = 0\nout_dir = 'figs'\nrun_dir = 'runs'",
+                  ["from pathlib import Path\nPath(run_dir).mkdir(parents=True, exist_ok=True)\nPath(run_dir, 'a.txt').write_text(str(a + 100 * seed))"])
+    make_notebook(paper/'11_l.ipynb', "seed = 0\ntrain_seeds = [0]\nout_dir = 'figs'\nrun_dir = 'runs'",
+                  ["import json\nfrom pathlib import Path\nfrom robint.pipeline import Results, seed_dir\n"
+                   "seen = {str(s): int(Path(seed_dir(run_dir, s, seed), 'c.txt').read_text()) for s in train_seeds}\n"
+                   "Results(out_dir).value('seen', json.dumps(seen, sort_keys=True))"])
+    with pytest.raises(ValueError, match="must include the profile's seed 0"): run_paper('smoke', root=root, progress=False, seeds='1,2')
+    assert not (root/'runs').exists()                               # refused before anything ran
+    summary = run_paper('smoke', root=root, progress=False, seeds='0,2')
+    assert summary == {'seed-2/01_a': 'ran', 'seed-2/02_b': 'ran', 'seed-2/03_c': 'ran', '01_a': 'ran', '02_b': 'ran', '03_c': 'ran', '11_l': 'ran'}
+    runs, figs = root/'runs'/'smoke', root/'figures'/'smoke'
+    assert (runs/'c.txt').read_text() == '6' and (runs/'seed-2'/'c.txt').read_text() == '206'
+    assert json.loads(read_results(figs)['values']['seen']) == {'0': 6, '2': 206}
+    assert read_results(figs/'seed-2')['values'] == {'s': 206} and (figs/'seed-2'/'README.md').exists()
+    assert read_results(figs)['profile']['train_seeds'] == [0, 2]
+    again = run_paper('smoke', root=root, progress=False, seeds='0,2')
+    assert set(again.values()) == {'cached'} and len(again) == 7
+    # a seed's upstream output changes: its notebooks rerun, and so does the ledger; the main seed's stay cached
+    set_param(root, 'c', '4')
+    third = run_paper('smoke', root=root, progress=False, seeds='0,2')
+    assert third['seed-2/03_c'] == third['03_c'] == third['11_l'] == 'ran' and third['seed-2/01_a'] == third['01_a'] == 'cached'
+    assert json.loads(read_results(figs)['values']['seen']) == {'0': 7, '2': 207}

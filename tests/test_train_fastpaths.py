@@ -24,7 +24,7 @@ def test_fast_paths_learn_like_fp32(tmp_path):
     conv = fast.body.layer1[0].conv1.weight   # (4,4,3,3): the two layouts differ
     assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()   # really channels_last
 
-@pytest.mark.xfail(not ({'avx512f', 'amx_bf16'} & cpu_flags()), strict=False,
+@pytest.mark.xfail(not ({'avx512f', 'amx_bf16'} & cpu_flags()), run=False,   # not run there: 54 s of make test's 20 min for a known failure
                    reason="measured 2026-12-01 on an AVX2-only AMD EPYC: after 24 SGD steps the compiled run's weights differ from "
                           "eager ones by more than atol 2e-3 / rtol 1e-2 (also at robint a78f822, before the fast-recipe changes)")
 def test_torch_compile_matches_eager(tmp_path):
