@@ -867,6 +867,7 @@ def run_paper(profile:str=DEFAULT_PROFILE,  # one of PROFILES
 def _run_sequence(nbs, todo, plan, prof, root, out_dir, run_dir, force, timeout, progress, models=None, heartbeat=60, seed_runs=None)->dict:
     "The loop of `run_paper`, once everything is checked: skip or run each selected notebook, then write the index"
     profile, models = prof['profile'], models or {}
+    run_dir.mkdir(parents=True, exist_ok=True)        # a seed's folder (seed-<k>/) is made here
     Results(out_dir).set_profile(prof)
     lib, summary = library_fingerprint(), {}
     say = (lambda s: tqdm.write(s, file=sys.stderr)) if progress else (lambda s: None)
