@@ -24,8 +24,9 @@ venv:
 	set -e; test -x $(PY) || python3 -m venv .venv; \
 	echo "installing into .venv (torch, robint[dev], kernel)"; \
 	$(PIP) install -q --upgrade pip; \
-	$(PIP) install -q $(TORCH); \
-	$(PIP) install -q -e '.[dev]'; \
+	: "--no-compile: Python writes byte code on first import, for the modules used, instead of for every file of torch & co."; \
+	$(PIP) install -q --no-compile $(TORCH); \
+	$(PIP) install -q --no-compile -e '.[dev]'; \
 	: "torchattacks 3.5.1 pins requests~=2.25 (clashes with jupyterlab); it needs nothing beyond torch/scipy/tqdm/requests"; \
 	$(PIP) install -q --no-deps torchattacks==3.5.1; \
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (robint)" >/dev/null; \

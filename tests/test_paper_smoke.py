@@ -37,7 +37,7 @@ def wheel_venv(tmp_path_factory):
     run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '-q', '-w', str(tmp/'dist'), str(REPO)], timing, 'build wheel')
     whl = next((tmp/'dist').glob('robint-*.whl'))
     run([sys.executable, '-m', 'venv', str(tmp/'venv')], timing, 'create venv')
-    pip = [str(tmp/'venv'/'bin'/'python'), '-m', 'pip', 'install', '-q']
+    pip = [str(tmp/'venv'/'bin'/'python'), '-m', 'pip', 'install', '-q', '--no-compile']   # no byte-compiling of torch & co. (~1 min of make test)
     run(pip + TORCH + [str(whl)], timing, 'pip install torch + wheel', env=clean_env())
     away = tmp/'away'; away.mkdir()
     assert not any((d/'settings.ini').exists() for d in (away, *away.parents))    # no checkout around it
