@@ -1,5 +1,5 @@
-"""Analyse your own models: a model pair through the analysis notebooks 02-06 at smoke size, on a small CIFAR-10-shaped
-data set written here (3 x 32 x 32, 10 classes); the standard model of one kind, the robust one of the other:
+"""Analyse your own models: two model pairs through the analysis notebooks 02-06 at smoke size, on a small CIFAR-10-shaped
+data set written here (3 x 32 x 32, 10 classes):
 - a torchvision ResNet-18 pair with random weights, saved as bare safetensors state dicts, its architecture named in the profile;
 - a RobustBench-architecture pair (robustbench's WideResNet), saved the way RobustBench's checkpoints are (torch.save of
   {'state_dict': ...} with 'module.' prefixes) and converted once with the robint-convert console script.
@@ -78,13 +78,12 @@ def pairs(checkout, tmp_path_factory):
     return {'torchvision': f"standard={d/'rn18_standard.safetensors'},robust={d/'rn18_robust.safetensors'}",
             'robustbench': f"standard={d/'wrn_standard.safetensors'},robust={d/'wrn_robust.safetensors'}"}
 
-def test_a_model_pair_through_the_analysis_notebooks(checkout, pairs, tmp_path):
-    "One pair of both kinds (one run of the five notebooks, not two: make test's time): a torchvision state dict and a converted RobustBench net"
+@pytest.mark.parametrize('pair, names', [('torchvision', ['rn18_standard (torchvision:resnet18)', 'rn18_robust (torchvision:resnet18)']),
+                                         ('robustbench', ['wrn_standard (robustbench:wide_resnet.WideResNet)', 'wrn_robust (robustbench:wide_resnet.WideResNet)'])])
+def test_a_model_pair_through_the_analysis_notebooks(checkout, pairs, tmp_path, pair, names):
     from robint.pipeline import run_paper, read_results
     out = tmp_path/'out'
-    names = ['rn18_standard (torchvision:resnet18)', 'wrn_robust (robustbench:wide_resnet.WideResNet)']
-    mixed = f"{pairs['torchvision'].split(',')[0]},{pairs['robustbench'].split(',')[1]}"
-    summary = run_paper('smoke', root=checkout, out=out, models=mixed, only=','.join(ANALYSIS), progress=False)
+    summary = run_paper('smoke', root=checkout, out=out, models=pairs[pair], only=','.join(ANALYSIS), progress=False)
     assert summary == {nb: 'ran' for nb in ANALYSIS}, summary
     figs = out/'figures'/'smoke-models'
     res = read_results(figs)
