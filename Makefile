@@ -71,11 +71,18 @@ export-check: install
 	       "Review the change above (robint/ is now what the notebooks export) and commit nbs/ and robint/ together."; \
 	  rm -rf $$tmp; exit 1; fi; rm -rf $$tmp; echo "nbs/ and robint/ in sync"
 
+# Two test processes at one torch thread each keep both cores busy without oversubscribing them (two 2-thread torch
+# processes on 2 cores were measured 20-100x slower in bf16). TEST_WORKERS=0 runs pytest in one process (then set
+# TEST_THREADS=2). The heaviest files are named first so they start first.
+TEST_WORKERS ?= 2
+TEST_THREADS ?= 1
+HEAVY_TESTS  := tests/test_paper_smoke.py tests/test_own_models.py tests/test_reliability.py tests/test_attack_vs_torchattacks.py
+
 nbtest: install
-	.venv/bin/nbdev_test --n_workers 2 --timing
+	OMP_NUM_THREADS=$(TEST_THREADS) .venv/bin/nbdev_test --n_workers $(TEST_WORKERS) --timing
 
 pytest: install
-	.venv/bin/pytest -q --durations=15 tests/
+	OMP_NUM_THREADS=$(TEST_THREADS) .venv/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=25 $(HEAVY_TESTS) tests/
 
 test: export-check nbtest pytest
 

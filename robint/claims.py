@@ -303,6 +303,10 @@ def _num(v, unit:str='')->str:
     a = abs(v)
     return f"{v:.2f}" if a >= 10 or unit.startswith('accuracy') else f"{v:.3f}" if a >= 0.01 or a == 0 else f"{v:.2e}"
 
+def _reads_as_ratio(r)->bool:
+    "A ratio robust / standard is shown only where both means are positive (a ratio of margins that change sign reads as nonsense)"
+    return r.get('ratio') is not None and np.isfinite(r['ratio']) and r['standard'] > 0 and r['robust'] > 0
+
 def claims_markdown(rows:list,   # `ledger`'s rows
                    )->str:       # a Markdown table: claim, source, means, effect [95% CI], verdict, what it rests on
     "The verdict table"
@@ -315,7 +319,7 @@ def claims_markdown(rows:list,   # `ledger`'s rows
         eff = f"{_num(r['effect'], u)} [{_num(r['low'], u)}, {_num(r['high'], u)}]"
         on = (f"{r['n']} {r.get('items', 'images')} per model" if r.get('n_real') is None else f"{r['n']} generated per model vs {r['n_real']} real") if r.get('n') else ''
         on += f"; {r['n_seeds']} seed{'s' if r['n_seeds'] > 1 else ''}" + (f", holds in {r['n_holds']}/{r['n_seeds']}" if r['n_seeds'] > 1 else '')
-        ratio = f"{r['ratio']:.2f}" if r.get('ratio') is not None and np.isfinite(r['ratio']) else ''
+        ratio = f"{r['ratio']:.2f}" if _reads_as_ratio(r) else ''
         v = {'holds': '**holds**', 'reversed': '**reversed**'}.get(r['verdict'], r['verdict'])
         out.append(f"| {r['claim']} | {r['source']} | {_num(r['standard'], u)} | {_num(r['robust'], u)} | {eff} | {ratio} | {v} | {on} |")
     return '\n'.join(out)

@@ -105,13 +105,18 @@ def _source_key(path:Path)->dict:
 
 # %% ../nbs/01_data.ipynb #0d32def3
 def _cache_save(folder:Path, arrays:dict[str, np.ndarray], meta:dict)->Path:
+    """Write a cache folder atomically (a temporary folder, then a rename). Its name is a hash of what it holds, so a
+    complete folder that another process wrote meanwhile holds the same arrays: it is kept, and ours is dropped."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f'.{folder.name}.', dir=folder.parent))
     try:
         for k, a in arrays.items(): np.save(tmp/f'{k}.npy', np.ascontiguousarray(a), allow_pickle=False)
         (tmp/'meta.json').write_text(json.dumps(meta, indent=1, sort_keys=True))
-        if folder.exists(): shutil.rmtree(folder)
-        os.replace(tmp, folder)
+        if folder.exists() and not (folder/'meta.json').is_file(): shutil.rmtree(folder)   # incomplete: not ours
+        try: os.replace(tmp, folder)
+        except OSError:                                   # the folder is there: another process finished it first
+            if not (folder/'meta.json').is_file(): raise
+            shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
     return folder

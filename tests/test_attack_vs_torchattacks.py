@@ -11,7 +11,6 @@ torchattacks = pytest.importorskip('torchattacks')
 @pytest.fixture(scope='module')
 def fashion_model(tmp_path_factory, fashion_root):
     "A small standard model: 1 epoch on 20,000 Fashion-MNIST images (about 75% test accuracy)"
-    torch.set_num_threads(2)
     d = load_fashion_mnist(fashion_root)
     mean, std = channel_stats(d.train.x)
     torch.manual_seed(0)
