@@ -72,7 +72,8 @@ export-check: install
 	  rm -rf $$tmp; exit 1; fi; rm -rf $$tmp; echo "nbs/ and robint/ in sync"
 
 # Two test processes at one torch thread each keep both cores busy without oversubscribing them (two 2-thread torch
-# processes on 2 cores were measured 20-100x slower in bf16). TEST_WORKERS=0 runs pytest in one process (then set
+# processes on 2 cores were measured 20-100x slower in bf16). --dist loadfile keeps a file on one worker, so its module
+# fixtures (the wheel's venv, trained models) are built once. TEST_WORKERS=0 runs pytest in one process (then set
 # TEST_THREADS=2). The heaviest files are named first so they start first.
 TEST_WORKERS ?= 2
 TEST_THREADS ?= 1
@@ -82,7 +83,7 @@ nbtest: install
 	OMP_NUM_THREADS=$(TEST_THREADS) .venv/bin/nbdev_test --n_workers $(TEST_WORKERS) --timing
 
 pytest: install
-	OMP_NUM_THREADS=$(TEST_THREADS) .venv/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=25 $(HEAVY_TESTS) tests/
+	OMP_NUM_THREADS=$(TEST_THREADS) .venv/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25 $(HEAVY_TESTS) tests/
 
 test: export-check nbtest pytest
 

@@ -22,15 +22,3 @@ def fashion_root()->Path:
     from robint.data import DEBIAN_FASHION
     p = Path(os.environ.get('ROBINT_DATA', DEBIAN_FASHION))
     return real_data(p, 'Fashion-MNIST', "run `make install` (installs Debian's dataset-fashion-mnist) or set ROBINT_DATA")
-
-# pytest-xdist (`make test` runs two workers, one torch thread each: see the Makefile): with --dist loadgroup the tests of
-# a file stay on one worker, so its module fixtures (a wheel's venv, a trained model) are built once. test_own_models'
-# two model pairs are the exception: each pair is its own group, so the two pairs can run on both cores at once.
-@pytest.hookimpl(tryfirst=True)                  # before xdist's own hook, which reads the marks
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.get_closest_marker('xdist_group'): continue
-        stem = item.path.stem
-        pair = getattr(item, 'originalname', '') == 'test_a_model_pair_through_the_analysis_notebooks'
-        group = f"{stem}[{item.callspec.id}]" if pair else stem
-        item.add_marker(pytest.mark.xdist_group(group))
