@@ -46,8 +46,8 @@ def link_torch_stack(venv:Path, into:Path)->int:
         site = Path(d.locate_file(''))
         for top in {Path(str(f)).parts[0] for f in d.files or []} - {'..'}:
             if (site/top).exists() and not (into/top).exists(): (into/top).symlink_to(site/top)
-    pure = next((venv/'lib').glob('python*/site-packages'))
-    (pure/'robint_test_torch_stack.pth').write_text(str(into) + '\n')
+    site_packages = next((venv/'lib').glob('python*/site-packages'))
+    (site_packages/'robint_test_torch_stack.pth').write_text(str(into) + '\n')
     return len(dists)
 
 @pytest.fixture(scope='module')
@@ -61,7 +61,7 @@ def wheel_venv(tmp_path_factory):
     run([sys.executable, '-m', 'venv', str(tmp/'venv')], timing, 'create venv')
     timing['torch stack linked (distributions)'] = link_torch_stack(tmp/'venv', tmp/'torch-stack')
     pip = [str(tmp/'venv'/'bin'/'python'), '-m', 'pip', 'install', '-q', '--no-compile']   # byte code on first import instead
-    r = run(pip + TORCH + [str(whl)], timing, 'pip install torch + wheel', env=clean_env())
+    run(pip + TORCH + [str(whl)], timing, 'pip install torch + wheel', env=clean_env())
     frozen = run([str(tmp/'venv'/'bin'/'python'), '-m', 'pip', 'list', '--format=freeze'], timing, 'pip list', env=clean_env()).stdout
     assert 'robint==' in frozen and 'torch==2.14.1' in frozen and 'fastcore==1.12' in frozen, frozen   # the wheel's own requirements, resolved
     away = tmp/'away'; away.mkdir()
