@@ -77,7 +77,7 @@ export-check: install
 # TEST_THREADS=2). The heaviest files are named first so they start first.
 TEST_WORKERS ?= 2
 TEST_THREADS ?= 1
-HEAVY_TESTS  := tests/test_paper_smoke.py tests/test_own_models.py tests/test_reliability.py tests/test_attack_vs_torchattacks.py
+HEAVY_TESTS  := tests/test_paper_smoke.py tests/test_own_models.py tests/test_own_models_robustbench.py tests/test_reliability.py tests/test_attack_vs_torchattacks.py
 
 nbtest: install
 	OMP_NUM_THREADS=$(TEST_THREADS) .venv/bin/nbdev_test --n_workers $(TEST_WORKERS) --timing

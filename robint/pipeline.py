@@ -914,6 +914,25 @@ def _run_sequence(nbs, todo, plan, prof, root, out_dir, run_dir, force, timeout,
 def _nothing(): yield
 
 # %% ../nbs/09_pipeline.ipynb #42a45178
+@contextmanager
+def _sigterm_interrupts_kernels():
+    "While the console script runs: SIGTERM (`kill PID`, a batch scheduler's stop) interrupts the running notebook as Ctrl-C does"
+    if threading.current_thread() is not threading.main_thread(): yield []; return   # signal handlers live in the main thread
+    import signal, psutil
+    got = []
+    def on_term(signum, frame):
+        kernels = psutil.Process().children(recursive=True)
+        if got or not kernels: raise SystemExit(128 + signum)        # a second SIGTERM, or between notebooks: stop now
+        got.append(signum)
+        print("robint-paper: SIGTERM: interrupting the running notebook (its kernel gets SIGINT, as from Ctrl-C: training "
+              "saves its state); a second SIGTERM stops at once", file=sys.stderr, flush=True)
+        for k in kernels:
+            try: k.send_signal(signal.SIGINT)
+            except psutil.NoSuchProcess: pass
+    old = signal.signal(signal.SIGTERM, on_term)
+    try: yield got
+    finally: signal.signal(signal.SIGTERM, old)
+
 @call_parse
 def paper_cli(profile:str=DEFAULT_PROFILE,  # smoke, fashion-cpu, cifar10-cpu, cifar10-paper or imagenet150-paper
               data_root:str=None,           # dataset folder or archive (overrides the profile's data_root); also --data-root
@@ -923,13 +942,15 @@ def paper_cli(profile:str=DEFAULT_PROFILE,  # smoke, fashion-cpu, cifar10-cpu, c
               models:str=None,              # analyse given models instead of training: standard=PATH,robust=PATH (robint checkpoints)
               heartbeat:float=60,           # seconds between progress lines on stderr while a notebook runs
               seeds:str=None,               # train and analyse one model pair per seed, e.g. 0,1,2 (01-06 per seed; 11_claims aggregates)
-             )->int:                        # exit status: 0 done, 1 a notebook failed, 2 bad arguments
+             )->int:                        # exit status: 0 done, 1 a notebook failed, 2 bad arguments, 143 stopped by SIGTERM
     "Regenerate the paper's figures and tables for a profile: run the paper notebooks with papermill, skipping cached ones"
-    try: run_paper(profile, data_root, force, only, out=out, models=models, heartbeat=heartbeat, seeds=seeds)
-    except NotebookFailed as e:
-        print(f"robint-paper: {e}", file=sys.stderr); return 1
-    except (ValueError, FileNotFoundError, BlockingIOError, ImportError) as e:
-        print(f"robint-paper: {e}", file=sys.stderr); return 2
+    with _sigterm_interrupts_kernels() as stopped:
+        try: run_paper(profile, data_root, force, only, out=out, models=models, heartbeat=heartbeat, seeds=seeds)
+        except NotebookFailed as e:
+            print(f"robint-paper: {e}", file=sys.stderr)
+            return 143 if stopped else 1
+        except (ValueError, FileNotFoundError, BlockingIOError, ImportError) as e:
+            print(f"robint-paper: {e}", file=sys.stderr); return 2
     return 0
 
 def _underscore_flags(argv:list[str])->list[str]:

@@ -216,6 +216,32 @@ def test_progress_on_stderr_heartbeat_and_busy_warning(tmp_path):
     bar = ''.join(''.join(o['text']) for o in outs if o.get('name') == 'stderr' and 'slowbar' in ''.join(o['text']))
     assert bar.count('slowbar') == 2, bar          # 3 s of a 30-step bar: drawn at the start and at the end, no refresh in between
 
+LONG = ("out_dir = 'figs'\nrun_dir = 'runs'",
+        ["import os, time\nfrom pathlib import Path\nPath(run_dir).mkdir(parents=True, exist_ok=True)\n"
+         "Path(run_dir, 'kernel.pid').write_text(str(os.getpid()))\n"
+         "try:\n    while True: time.sleep(0.05)\n"
+         "except KeyboardInterrupt:\n    Path(run_dir, 'saved').write_text('state saved'); raise"])   # what train() does on Ctrl-C
+
+def test_sigterm_reaches_the_kernel_as_ctrl_c(tmp_path):
+    "`kill PID` of robint-paper (a batch scheduler's stop): the kernel gets SIGINT, saves its state, and both processes end"
+    import psutil, signal
+    root = tmp_path/'repo'; (root/'nbs'/'paper'/'params').mkdir(parents=True)
+    (root/'settings.ini').write_text('[DEFAULT]\n'); (root/'nbs'/'paper'/'params'/'smoke.yaml').write_text('a: 1\n')
+    make_notebook(root/'nbs'/'paper'/'01_long.ipynb', *LONG); (tmp_path/'robint-paper').write_text(WRAPPER)
+    p = subprocess.Popen([sys.executable, str(tmp_path/'robint-paper'), '--profile', 'smoke'], cwd=root,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pid, t0 = root/'runs'/'smoke'/'kernel.pid', time.time()
+    while not pid.exists() and time.time() - t0 < 90 and p.poll() is None: time.sleep(0.2)
+    assert pid.exists(), p.communicate(timeout=30)
+    time.sleep(0.5); kernel = psutil.Process(int(pid.read_text()))
+    p.send_signal(signal.SIGTERM)                                    # to the runner only, not to its process group
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    assert (root/'runs'/'smoke'/'saved').read_text() == 'state saved'  # the kernel ran its KeyboardInterrupt handler
+    assert 'SIGTERM: interrupting the running notebook' in err and 'KeyboardInterrupt' in err and 'rerun the same command' in err, err
+    kernel.wait(timeout=30)                                          # no orphaned kernel left computing
+    assert not kernel.is_running()
+
 def test_tqdm_is_a_widget_in_jupyter(tmp_path):
     "Outside robint-paper (JupyterLab, plain papermill), ipywidgets is installed, so tqdm.auto draws a widget"
     import nbclient
