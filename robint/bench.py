@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from fastcore.script import call_parse, store_true
 
-from .core import check_int, check_number, check_choice, cpu_snapshot as _cpu_snapshot, others_cpu_share, _usable_cpus
+from .core import check_int, check_number, check_choice, cpu_snapshot as _cpu_snapshot, others_cpu_share, _usable_cpus, keep_freed_memory
 from .models import create_model
 from .attacks import L2Step, pgd, predict
 
@@ -285,7 +285,7 @@ def format_table(results:list[dict], # from `run_rows`
     fmt = lambda cells: '  '.join(str(c).ljust(n) if i in (0, 5, 6, 7) else str(c).rjust(n) for i, (c, n) in enumerate(zip(cells, w))).rstrip()
     out = []
     if info: out.append(f"torch {info['torch']}, {info['threads']} threads, CPU {info['cpu_model'] or '?'} "
-                        f"(AMX-bf16: {_yn(info['amx_bf16'])}), {info['date']}")
+                        f"(AMX-bf16: {_yn(info['amx_bf16'])}, AVX512-bf16: {_yn(info.get('avx512_bf16'))}), {info['date']}")
     if results: out.append(f"medians of {results[0].get('repeats', '?')} alternating timed runs per side after "
                            f"{results[0].get('warmup', '?')} warm-up; speed-up = peer time / our time (> 1: ours faster)")
     out += [fmt(head), fmt(['-' * n for n in w]), *map(fmt, lines), '']
@@ -334,9 +334,11 @@ def main(quick:store_true=False,      # smaller batch and model, same rows: < 60
     log = lambda s: print(s, file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     with torch_threads(threads):
-        info = machine_info(sample=0.5)
+        kept = keep_freed_memory()              # as train() runs: freed activations reused, not page-faulted in again
+        info = machine_info(sample=0.5) | {'keep_freed_memory': kept}
         log(f"robint-bench{' --quick' if quick else ''}: {len(rows)} row(s), {info['threads']} torch threads, "
-            f"CPU {info['cpu_model']} (AMX-bf16: {_yn(info['amx_bf16'])})")
+            f"CPU {info['cpu_model']} (AMX-bf16: {_yn(info['amx_bf16'])}, AVX512-bf16: {_yn(info['avx512_bf16'])}), "
+            f"freed memory kept for reuse: {_yn(kept)}")
         if _busy([], info): log(_busy([], info))
         results = run_rows(rows, quick, repeats, warmup, seed, log=log)
         info['loadavg_after'] = list(os.getloadavg()) if hasattr(os, 'getloadavg') else None

@@ -15,7 +15,8 @@ from torch import nn, Tensor
 from tqdm.auto import tqdm
 
 from .core import (check_number, check_int, check_choice, config_hash, get_device, seed_everything,
-                         save_checkpoint, load_checkpoint, _atomic_write_bytes, cpu_snapshot, others_cores, busy_warning)
+                         save_checkpoint, load_checkpoint, _atomic_write_bytes, cpu_snapshot, others_cores, busy_warning,
+                         keep_freed_memory)
 from .data import Split, Batches, Augment
 from .models import Classifier, save_model, load_model, _unwrap
 from .attacks import pgd, make_step, accuracy, pgd_correct, STEPS
@@ -223,7 +224,7 @@ def train(model:Classifier,          # built by create_model; trained in place
           progress:bool=True,
          )->dict:                    # {'log': rows, 'best': path, 'last': path, 'finished': bool, 'seconds': float}
     "Standard or adversarial training with checkpoint/resume, best-model selection, CSV log and optional DDP"
-    cfg.validate()
+    cfg.validate(); keep_freed_memory()               # activations reused, not page-faulted in every step (robint.core)
     if not isinstance(model, Classifier): raise ValueError(f"model must be a robint Classifier (create_model); got {type(model).__name__}")
     if len(train_split) == 0: raise ValueError("train_split is empty (0 examples)")
     if cfg.use_masks and train_split.mask is None: raise ValueError("cfg.use_masks=True but train_split has no masks")
