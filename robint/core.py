@@ -141,7 +141,7 @@ def bf16_fast(device=None,              # a torch device or its name; None: get_
     if d.type != 'cpu': return True
     return bool({'amx_bf16', 'avx512_bf16'} & (cpu_flags() if flags is None else flags))
 
-# %% ../nbs/00_core.ipynb #9b8bb6da
+# %% ../nbs/00_core.ipynb #0891b3b8
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4                 # glibc's mallopt parameters (malloc.h)
 KEEP_FREED_ENV = {'MALLOC_MMAP_MAX_': '0', 'MALLOC_TRIM_THRESHOLD_': str(2**31 - 1)}   # the same, read when a process starts
 
