@@ -17,7 +17,7 @@ TABLES = ['table1_accuracy', 'table2_fid', 'table3_inversion_distance', 'tableA_
           'tableH1_perceptibility_simulated', 'tableH2_psychometric_simulated', 'tableG2_feature_vis_all_units', 'tableH_inversion_pixels',
           'tableV_claims_by_seed']
 TORCH = ['torch==2.14.1', 'torchvision==0.29.1']       # the releases on this machine's disk (pip takes them from there)
-HEARTBEAT = 20                                       # seconds between heartbeat lines in the smoke run (default 60)
+HEARTBEAT = 8                                        # seconds between heartbeat lines in the smoke run (default 60)
 NOTEBOOKS = sorted(p.stem for p in (REPO/'nbs'/'paper').glob('[0-9]*.ipynb'))
 
 def clean_env(**kv)->dict:
