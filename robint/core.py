@@ -14,10 +14,9 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['M_TRIM_THRESHOLD', 'M_MMAP_MAX', 'KEEP_FREED_ENV', 'check_number', 'check_int', 'check_choice', 'check_path',
-           'check_images', 'check_labels', 'seed_everything', 'get_device', 'cpu_flags', 'bf16_fast',
-           'keep_freed_memory', 'config_hash', 'save_checkpoint', 'load_checkpoint', 'cpu_snapshot', 'others_cpu_share',
-           'others_cores', 'busy_warning']
+__all__ = ['KEEP_FREED_ENV', 'check_number', 'check_int', 'check_choice', 'check_path', 'check_images', 'check_labels',
+           'seed_everything', 'get_device', 'cpu_flags', 'bf16_fast', 'keep_freed_memory', 'config_hash',
+           'save_checkpoint', 'load_checkpoint', 'cpu_snapshot', 'others_cpu_share', 'others_cores', 'busy_warning']
 
 # %% ../nbs/00_core.ipynb #fb05dc32
 def check_number(value, name:str, lo:float|None=None, hi:float|None=None,
@@ -142,8 +141,8 @@ def bf16_fast(device=None,              # a torch device or its name; None: get_
     return bool({'amx_bf16', 'avx512_bf16'} & (cpu_flags() if flags is None else flags))
 
 # %% ../nbs/00_core.ipynb #0891b3b8
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4                 # glibc's mallopt parameters (malloc.h)
-KEEP_FREED_ENV = {'MALLOC_MMAP_MAX_': '0', 'MALLOC_TRIM_THRESHOLD_': str(2**31 - 1)}   # the same, read when a process starts
+_M_TRIM_THRESHOLD, _M_MMAP_MAX, _TRIM_AT = -1, -4, 2**31 - 1   # glibc's mallopt parameters (malloc.h); trim above 2 GB free
+KEEP_FREED_ENV = {'MALLOC_MMAP_MAX_': '0', 'MALLOC_TRIM_THRESHOLD_': str(_TRIM_AT)}   # the same, read when a process starts
 
 def keep_freed_memory()->bool:   # whether it took effect (Linux with glibc); False elsewhere
     "Let glibc's malloc keep freed memory for reuse: no mmap for large blocks, no trimming below 2 GB free"
@@ -152,7 +151,7 @@ def keep_freed_memory()->bool:   # whether it took effect (Linux with glibc); Fa
     try: mallopt = ctypes.CDLL(None).mallopt                  # the C library the process runs on
     except (OSError, AttributeError): return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return mallopt(M_MMAP_MAX, 0) == 1 and mallopt(M_TRIM_THRESHOLD, 2**31 - 1) == 1
+    return mallopt(_M_MMAP_MAX, 0) == 1 and mallopt(_M_TRIM_THRESHOLD, _TRIM_AT) == 1
 
 # %% ../nbs/00_core.ipynb #583fec4b
 def _canon(o):

@@ -617,8 +617,9 @@ def run_notebook(nb:Path,              # the source notebook in nbs/paper/
     p_cell = parameters_cell(nb); tracker.to_source = lambda i: _source_cell(i, p_cell, bool(params))
     t0 = time.perf_counter()
     try:
-        from robint.core import KEEP_FREED_ENV     # freed memory reused in the kernel, unless the caller set these
-        with _env(ROBINT_NOTEBOOK=nb.stem, TQDM_MININTERVAL=TQDM_INTERVAL_S, **{k: v for k, v in KEEP_FREED_ENV.items() if k not in os.environ}, **(env or {})):
+        from robint.core import KEEP_FREED_ENV
+        malloc = {k: v for k, v in KEEP_FREED_ENV.items() if k not in os.environ}   # freed memory reused in the kernel, unless set
+        with _env(ROBINT_NOTEBOOK=nb.stem, TQDM_MININTERVAL=TQDM_INTERVAL_S, **malloc, **(env or {})):
             pm.execute_notebook(str(nb), str(executed), parameters=params, kernel_name='python3', cwd=str(cwd),
                                 progress_bar=False, execution_timeout=timeout,
                                 stdout_file=tracker, stderr_file=tracker, on_cell_start=tracker.on_cell_start,
