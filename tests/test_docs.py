@@ -44,7 +44,10 @@ def test_pgd_signature_and_parameter_table_in_a_browser(site, browser):
 
 def test_a_figure_is_rendered_in_a_browser(site, browser):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
     browser.get((site/'results.html').as_uri())
     imgs = browser.find_elements(By.TAG_NAME, 'img')
-    shown = [i for i in imgs if browser.execute_script('return arguments[0].complete && arguments[0].naturalWidth > 100', i)]
-    assert shown, [i.get_attribute('src') for i in imgs]
+    loaded = lambda: [i for i in imgs if browser.execute_script('return arguments[0].complete && arguments[0].naturalWidth > 100', i)]
+    try: WebDriverWait(browser, 30, poll_frequency=0.2).until(lambda _: loaded())   # images decode after `get` returns
+    except Exception: pass                                                           # the assertion below says what was seen
+    assert loaded(), [i.get_attribute('src') for i in imgs]
