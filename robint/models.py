@@ -171,11 +171,13 @@ class Whitening(nn.Conv2d):
 
 class ConvGroup(nn.Module):
     "conv 3x3 -> BN -> max-pool 2 -> GELU -> conv 3x3 -> BN -> GELU (BN directly after each conv, so it folds)"
-    def __init__(self, cin:int, cout:int, identity_init:bool=True):
+    def __init__(self, cin:int, cout:int, identity_init:bool=True, bn_scale:bool=True):
         super().__init__()
         self.conv1, self.bn1 = nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout)
         self.conv2, self.bn2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout)
         self.pool = nn.MaxPool2d(2)
+        if not bn_scale:                                                # BatchNorm's scale stays 1: only its shift trains
+            for bn in (self.bn1, self.bn2): bn.weight.requires_grad_(False)
         if identity_init:
             for c in (self.conv1, self.conv2):                          # the first min(cin, cout) filters pass their input through
                 with torch.no_grad(): nn.init.dirac_(c.weight[:min(c.in_channels, c.out_channels)])
@@ -187,11 +189,11 @@ class ConvGroup(nn.Module):
 class FastNet(nn.Module):
     "Whitening stem + three conv groups (each halves the resolution) + global max pool, scaled: (N, widths[-1])"
     def __init__(self, in_channels:int=3, widths:Sequence[int]=(64, 256, 256), whiten_kernel:int=2,
-                 scale:float=1/9, identity_init:bool=True):
+                 scale:float=1/9, identity_init:bool=True, bn_scale:bool=True):
         super().__init__()
         self.whiten = Whitening(in_channels, whiten_kernel)
         cin, groups = self.whiten.out_channels, []
-        for w in widths: groups.append(ConvGroup(cin, w, identity_init)); cin = w
+        for w in widths: groups.append(ConvGroup(cin, w, identity_init, bn_scale)); cin = w
         self.groups = nn.Sequential(*groups)
         self.scale, self.feature_dim = scale, cin
 
@@ -205,12 +207,14 @@ def fastnet_body(in_channels:int=3,              # 1 (grey) or 3 (RGB)
                  whiten_kernel:int=2,            # patch size of the whitening stem
                  scale:float=1/9,                # multiplies the pooled features (and so the logits)
                  identity_init:bool=True,        # start each 3x3 conv's first filters as the identity
+                 bn_scale:bool=True,             # learnable BatchNorm scale; False: fixed at 1, only the shift trains (airbench)
                 )->tuple[nn.Module, int]:        # (body, feature_dim=widths[-1])
     "A `FastNet` body and its feature dimension"
     if not isinstance(widths, (list, tuple)) or len(widths) != 3 or not all(isinstance(w, int) and w >= 1 for w in widths):
         raise ValueError(f"widths must be three positive integers (channels of the three conv groups); got {widths!r}")
     check_int(whiten_kernel, 'whiten_kernel', lo=1); check_number(scale, 'scale', lo=0, lo_open=True)
-    body = FastNet(in_channels, tuple(widths), whiten_kernel, scale, identity_init)
+    if not isinstance(bn_scale, bool): raise ValueError(f"bn_scale must be True or False; got {bn_scale!r}")
+    body = FastNet(in_channels, tuple(widths), whiten_kernel, scale, identity_init, bn_scale)
     return body, body.feature_dim
 
 

@@ -27,7 +27,7 @@ __all__ = ['RESERVED_KEYS', 'PROFILES', 'DEFAULT_PROFILE', 'RUNNER_KEYS', 'TQDM_
            'restore_results', 'tree_cpu_seconds', 'tree_snapshot', 'NotebookFailed', 'export_html', 'Tracker',
            'run_notebook', 'resolve_data_root', 'parse_models', 'check_given_models', 'seed_dir', 'parse_seeds',
            'run_paper', 'paper_cli', 'robint_paper', 'paper_data', 'model_path', 'load_paper_models',
-           'paper_train_configs']
+           'paper_train_configs', 'time_to_accuracy']
 
 # %% ../nbs/09_pipeline.ipynb #b906b805
 def _umask()->int:
@@ -1025,3 +1025,19 @@ def paper_train_configs(p:dict)->dict:   # the profile's values (a mapping: a no
             'robust': TrainConfig(epochs=p['epochs_robust'], attack=p.get('attack', 'pgd'), norm=p['norm'], eps=p['eps'],
                                   attack_iters=p['attack_iters'], attack_step=p.get('attack_step'),
                                   val_attack_iters=p.get('val_attack_iters', 10), select_by=p.get('select_by'), **common)}
+
+# %% ../nbs/09_pipeline.ipynb #eb8cab09
+def time_to_accuracy(log:list,             # training log rows (train()['log'] or log.csv): 'epoch', 'seconds' and `column`
+                     column:str,           # 'val_clean' or 'val_adv'
+                     targets:Iterable[float], # accuracies in [0, 1]
+                    )->list[dict]:         # per target: target, epoch, minutes (None for both if never reached)
+    "The first epoch whose held-out `column` reaches each target, and the training minutes it took to get there"
+    from robint.core import check_number
+    for t in targets: check_number(t, 'target', lo=0, hi=1)
+    if log and column not in log[0]: raise ValueError(f"column must be one of the log's columns {sorted(log[0])}; got {column!r}")
+    out = []
+    for t in targets:
+        hit = next((r for r in log if r[column] is not None and r[column] >= t), None)
+        out.append(dict(target=t, epoch=None if hit is None else int(hit['epoch']),
+                        minutes=None if hit is None else hit['seconds'] / 60))
+    return out

@@ -249,6 +249,10 @@ def train(model:Classifier,          # built by create_model; trained in place
         if meta.get('config_hash') != cfg.hash():
             raise ValueError(f"{last} holds a run with another configuration ({meta.get('config_hash')} != {cfg.hash()}); "
                              "use another out_dir or resume=False to start over")
+        saved, now = meta.get('model') or {}, _unwrap(model).config  # options added since a checkpoint was written are not in it
+        if {**now, **saved} != now:
+            raise ValueError(f"{last} holds a run of another model ({saved} != {now}); "
+                             "use another out_dir or resume=False to start over")
         _unwrap(model).load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
         unflatten_optimizer(opt, tensors, meta['optimizer'])
         pos = {k: meta[k] for k in pos}
