@@ -146,6 +146,12 @@ def small_resnet_body(in_channels:int=3, # 1 (grey) or 3 (RGB)
     return body, body.feature_dim
 
 # %% ../nbs/02_models.ipynb #0f348d24
+def _conv2d_fp32(x:Tensor, weight:Tensor, bias:Tensor|None)->Tensor:
+    "conv2d in float32, also inside a bf16 / fp16 autocast region"
+    with torch.autocast(x.device.type, enabled=False):
+        return F.conv2d(x.float(), weight.float(), None if bias is None else bias.float())
+torch.fx.wrap('_conv2d_fp32')   # a leaf for torch.fx (fold_batchnorm traces the model): its autocast region is kept
+
 class Whitening(nn.Conv2d):
     "Frozen k x k patch-whitening convolution: filters +-W with W Cov(patches) W^T = I, from `data_init`; learnable bias"
     def __init__(self, in_channels:int=3, k:int=2, eps:float=5e-4):
@@ -169,10 +175,17 @@ class Whitening(nn.Conv2d):
         self.weight.copy_(torch.cat([w, -w])); self.bias.zero_()
         return lam.float()
 
+    def forward(self, x:Tensor)->Tensor:
+        # float32 even under autocast: a direction's gain reaches 1/sqrt(eps) (about 45), and bf16's rounding of the
+        # input (2^-8 of each value) amplified that much is as large as the small perturbations that attacks make
+        return _conv2d_fp32(x, self.weight, self.bias)
+
 class ConvGroup(nn.Module):
     "conv 3x3 -> BN -> max-pool 2 -> GELU -> conv 3x3 -> BN -> GELU (BN directly after each conv, so it folds)"
-    def __init__(self, cin:int, cout:int, identity_init:bool=True, bn_scale:bool=True):
+    def __init__(self, cin:int, cout:int, identity_init:bool=True, bn_scale:bool=True, bn_after_pool:bool=False):
         super().__init__()
+        if bn_after_pool and bn_scale: raise ValueError("bn_after_pool=True needs bn_scale=False (a positive scale, so BN and max-pool commute in eval mode)")
+        self.bn_after_pool = bn_after_pool
         self.conv1, self.bn1 = nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout)
         self.conv2, self.bn2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout)
         self.pool = nn.MaxPool2d(2)
@@ -183,17 +196,20 @@ class ConvGroup(nn.Module):
                 with torch.no_grad(): nn.init.dirac_(c.weight[:min(c.in_channels, c.out_channels)])
 
     def forward(self, x:Tensor)->Tensor:
-        x = F.gelu(self.pool(self.bn1(self.conv1(x))))                  # (N, cout, H/2, W/2)
+        if self.bn_after_pool and self.training: x = self.bn1(self.pool(self.conv1(x)))  # statistics of the pooled map
+        else: x = self.pool(self.bn1(self.conv1(x)))                    # eval: an increasing per-channel affine map commutes with
+        x = F.gelu(x)                                                   # max-pooling, so it comes first and folds; (N, cout, H/2, W/2)
         return F.gelu(self.bn2(self.conv2(x)))
 
 class FastNet(nn.Module):
     "Whitening stem + three conv groups (each halves the resolution) + global max pool, scaled: (N, widths[-1])"
     def __init__(self, in_channels:int=3, widths:Sequence[int]=(64, 256, 256), whiten_kernel:int=2,
-                 scale:float=1/9, identity_init:bool=True, bn_scale:bool=True):
+                 scale:float=1/9, identity_init:bool=True, bn_scale:bool=True, bn_after_pool:bool=False,
+                 whiten_eps:float=5e-4):
         super().__init__()
-        self.whiten = Whitening(in_channels, whiten_kernel)
+        self.whiten = Whitening(in_channels, whiten_kernel, whiten_eps)
         cin, groups = self.whiten.out_channels, []
-        for w in widths: groups.append(ConvGroup(cin, w, identity_init, bn_scale)); cin = w
+        for w in widths: groups.append(ConvGroup(cin, w, identity_init, bn_scale, bn_after_pool)); cin = w
         self.groups = nn.Sequential(*groups)
         self.scale, self.feature_dim = scale, cin
 
@@ -205,16 +221,20 @@ class FastNet(nn.Module):
 def fastnet_body(in_channels:int=3,              # 1 (grey) or 3 (RGB)
                  widths:Sequence[int]=(64, 256, 256), # channels of the three conv groups; features are widths[-1]
                  whiten_kernel:int=2,            # patch size of the whitening stem
+                 whiten_eps:float=5e-4,          # added to each eigenvalue: a direction's gain is at most 1/sqrt(whiten_eps)
                  scale:float=1/9,                # multiplies the pooled features (and so the logits)
                  identity_init:bool=True,        # start each 3x3 conv's first filters as the identity
                  bn_scale:bool=True,             # learnable BatchNorm scale; False: fixed at 1, only the shift trains (airbench)
+                 bn_after_pool:bool=False,       # training: each group's first BN normalises the pooled map (airbench); needs bn_scale=False
                 )->tuple[nn.Module, int]:        # (body, feature_dim=widths[-1])
     "A `FastNet` body and its feature dimension"
     if not isinstance(widths, (list, tuple)) or len(widths) != 3 or not all(isinstance(w, int) and w >= 1 for w in widths):
         raise ValueError(f"widths must be three positive integers (channels of the three conv groups); got {widths!r}")
     check_int(whiten_kernel, 'whiten_kernel', lo=1); check_number(scale, 'scale', lo=0, lo_open=True)
-    if not isinstance(bn_scale, bool): raise ValueError(f"bn_scale must be True or False; got {bn_scale!r}")
-    body = FastNet(in_channels, tuple(widths), whiten_kernel, scale, identity_init, bn_scale)
+    check_number(whiten_eps, 'whiten_eps', lo=0, lo_open=True)
+    for k, v in dict(bn_scale=bn_scale, bn_after_pool=bn_after_pool).items():
+        if not isinstance(v, bool): raise ValueError(f"{k} must be True or False; got {v!r}")
+    body = FastNet(in_channels, tuple(widths), whiten_kernel, scale, identity_init, bn_scale, bn_after_pool, whiten_eps)
     return body, body.feature_dim
 
 

@@ -57,7 +57,7 @@ def file_sha256(path)->str:
     return h.hexdigest()
 
 # %% ../nbs/09_pipeline.ipynb #c676ce82
-RESERVED_KEYS = ('figures', 'values', 'wall_time_s', 'profile', 'claims')
+RESERVED_KEYS = ('figures', 'values', 'wall_time_s', 'profile', 'claims', 'stale')
 
 def _check_name(name, what:str='name')->str:
     "Raise ValueError unless `name` is usable as a file name stem and a results.json key"
@@ -262,9 +262,10 @@ def _index_items(res:dict)->list[tuple[str, str, dict]]:
     items += [('table', k, e) for k, e in res.items() if k not in RESERVED_KEYS and isinstance(e, dict) and 'rows' in e]
     return sorted(items, key=lambda t: _paper_order(*t))
 
-def _item_markdown(kind:str, name:str, e:dict)->str:
+def _item_markdown(kind:str, name:str, e:dict, stale:dict|None=None)->str:
     cap = ' '.join(str(e.get('caption') or '').split())   # one line: it is a heading
     title = f"{e['paper']}: {cap}" if e.get('paper') else f"Extra: {cap}"
+    if e.get('notebook') in (stale or {}): title = f"OUT OF DATE: {title}"
     src = f"`{name}`" + (f", from notebook `{e['notebook']}`" if e.get('notebook') else '')
     body = f"![{name}]({e['file']})" if kind == 'figure' else table_markdown(e)
     return f"### {title}\n\n{body}\n\n{src}\n"
@@ -294,8 +295,12 @@ def write_index(out_dir,         # figures/<profile>/ holding results.json
         parts[2:2] = ["## Verdicts on the paper's claims\n", ((c.get('note') or '') + '\n\n' + c['markdown']).strip() + "\n\nEvery row in detail: `claims.md` and `results.json['claims']`.\n"]
     if profile.get('models_analysed'):
         parts[-1:-1] = ["## Models analysed\n", '\n'.join(f"- {m}" for m in profile['models_analysed']) + '\n']
+    stale = res.get('stale') or {}
+    if stale:
+        parts[2:2] = ["## Out of date\n", '\n'.join(f"- `{k}`: {v}" for k, v in sorted(stale.items())) + '\n'
+                      + "\nTheir figures and tables below are marked OUT OF DATE: they do not describe the models of the rest.\n"]
     items = _index_items(res)
-    parts += [_item_markdown(*it) for it in items] if items else ["Nothing recorded yet.\n"]
+    parts += [_item_markdown(*it, stale) for it in items] if items else ["Nothing recorded yet.\n"]
     wall = res.get('wall_time_s') or {}
     parts += ["## Wall time per notebook\n", _wall_markdown(wall) + '\n' if wall else "No notebook has run yet.\n"]
     p, text = out_dir/'README.md', '\n'.join(parts)
@@ -501,7 +506,7 @@ def results_delta(before:dict, after:dict, stem:str)->dict:
         if k in ('figures', 'values'):
             sub = {n: e for n, e in v.items() if mine(e, (before.get(k) or {}).get(n))}
             if sub: d[k] = sub
-        elif k not in ('wall_time_s', 'profile') and mine(v, before.get(k)): d[k] = v
+        elif k not in ('wall_time_s', 'profile', 'stale') and mine(v, before.get(k)): d[k] = v
     return d
 
 def restore_results(out_dir, delta:dict)->None:
@@ -903,14 +908,34 @@ def _run_sequence(nbs, todo, plan, prof, root, out_dir, run_dir, force, timeout,
                 except NotebookFailed: say(f"{nb.stem}: FAILED after {time.perf_counter() - t_nb:.1f} s"); raise
             summary[nb.stem] = 'ran'; say(f"{nb.stem}: ran in {secs:.1f} s")
     except NotebookFailed:
+        _mark_stale(nbs, summary, out_dir, profile)
         try: write_index(out_dir, prof)
         except Exception as e: warnings.warn(f"could not write {out_dir/'README.md'}: {e}")
         raise
     finally: bar.close()
+    _mark_stale(nbs, summary, out_dir, profile)
     idx = write_index(out_dir, prof)
     n_ran = sum(v == 'ran' for v in summary.values())
     say(f"done in {time.perf_counter() - t0:.1f} s: {n_ran} ran, {len(summary) - n_ran} cached; index: {where(idx)}")
     return summary
+
+def _mark_stale(nbs:list, summary:dict, out_dir:Path, profile:str)->dict:
+    "Record in results.json which notebooks' entries rest on outputs an earlier notebook of this run has since replaced"
+    res = read_results(out_dir)
+    stale, ran = dict(res.get('stale') or {}), [i for i, p in enumerate(nbs) if summary.get(p.stem) == 'ran']
+    for k in summary: stale.pop(k, None)                 # ran, or cached against today's upstream: current
+    credited = {e.get('notebook') for _, _, e in _index_items(res)}
+    if ran:
+        first = nbs[ran[0]].stem
+        for p in nbs[ran[0] + 1:]:
+            if p.stem not in summary and p.stem in credited:
+                stale[p.stem] = (f"made before {first} was re-run on {datetime.now().strftime('%Y-%m-%d')}; "
+                                 f"rerun `robint-paper --profile {profile} --only {p.stem}`")
+    if stale != (res.get('stale') or {}):
+        if stale: res['stale'] = stale
+        else: res.pop('stale', None)
+        _write_results(out_dir, res)
+    return stale
 
 @contextmanager
 def _nothing(): yield

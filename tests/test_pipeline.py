@@ -132,6 +132,22 @@ def test_changed_parameter_reruns_it_and_what_follows(first_run, tmp_path):
     set_param(root, 'note', 'changed')
     assert run_paper('smoke', root=root, progress=False) == {'01_a': 'cached', '02_b': 'ran', '03_c': 'cached'}
 
+def test_a_rerun_marks_what_it_did_not_rerun_out_of_date(first_run, tmp_path):
+    root = copy_checkout(first_run[0], tmp_path/'repo'); fig = root/'figures'/'smoke'
+    set_param(root, 'a', '4')                       # 01 now writes another a.txt: 02 and 03 rest on the old one
+    assert run_paper('smoke', root=root, progress=False, only='01') == {'01_a': 'ran'}
+    stale = read_results(fig)['stale']
+    assert sorted(stale) == ['02_b', '03_c'] and 'made before 01_a was re-run' in stale['02_b']
+    assert 'robint-paper --profile smoke --only 03_c' in stale['03_c']
+    readme = (fig/'README.md').read_text()
+    assert '## Out of date' in readme and '### OUT OF DATE: Figure 2' in readme and '### OUT OF DATE: Extra: a + b + c' in readme
+    assert '### Table 1' in readme and 'OUT OF DATE: Table 1' not in readme      # 01's own table is current
+    assert run_paper('smoke', root=root, progress=False, only='02') == {'02_b': 'ran'}
+    assert sorted(read_results(fig)['stale']) == ['03_c']
+    assert run_paper('smoke', root=root, progress=False) == {'01_a': 'cached', '02_b': 'cached', '03_c': 'ran'}
+    assert 'stale' not in read_results(fig) and 'OUT OF DATE' not in (fig/'README.md').read_text()
+    assert read_results(fig)['values']['s'] == 4 + 2 + 3
+
 def test_failure_names_notebook_and_cell_then_resumes(tmp_path):
     root = make_checkout(tmp_path/'repo')
     set_param(root, 'fail', 'true')
