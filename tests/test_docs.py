@@ -46,8 +46,8 @@ def test_a_figure_is_rendered_in_a_browser(site, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
     browser.get((site/'results.html').as_uri())
-    imgs = browser.find_elements(By.TAG_NAME, 'img')
-    loaded = lambda: [i for i in imgs if browser.execute_script('return arguments[0].complete && arguments[0].naturalWidth > 100', i)]
+    imgs = lambda: browser.find_elements(By.TAG_NAME, 'img')   # looked up each time: under load `get` can return before the body
+    loaded = lambda: [i for i in imgs() if browser.execute_script('return arguments[0].complete && arguments[0].naturalWidth > 100', i)]
     try: WebDriverWait(browser, 30, poll_frequency=0.2).until(lambda _: loaded())   # images decode after `get` returns
     except Exception: pass                                                           # the assertion below says what was seen
-    assert loaded(), [i.get_attribute('src') for i in imgs]
+    assert loaded(), (browser.current_url, [i.get_attribute('src') for i in imgs()], browser.page_source[:500])
