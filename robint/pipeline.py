@@ -1058,6 +1058,7 @@ def time_to_accuracy(log:list,             # training log rows (train()['log'] o
                     )->list[dict]:         # per target: target, epoch, minutes (None for both if never reached)
     "The first epoch whose held-out `column` reaches each target, and the training minutes it took to get there"
     from robint.core import check_number
+    targets = list(targets)                # a generator is read once
     for t in targets: check_number(t, 'target', lo=0, hi=1)
     if log and column not in log[0]: raise ValueError(f"column must be one of the log's columns {sorted(log[0])}; got {column!r}")
     out = []
