@@ -173,7 +173,7 @@ def pgd(model:nn.Module,              # classifier taking images in [0,1]; put i
             if mask is not None: delta = delta * mask
             delta = (x + step.project(delta)).clamp(0, 1) - x
         best_x, best_obj = x.clone(), torch.full((len(x),), -math.inf, device=x.device)
-        for i in range(iters + 1):
+        for i in range(iters + 1 if best else iters):                       # the last forward pass only picks the best iterate
             delta.requires_grad_(i < iters)
             with torch.enable_grad() if i < iters else torch.no_grad(), _amp(x.device, amp):
                 xa = x + delta                                                   # inside: works under an outer no_grad too

@@ -205,15 +205,17 @@ class FastNet(nn.Module):
     "Whitening stem + three conv groups (each halves the resolution) + global max pool, scaled: (N, widths[-1])"
     def __init__(self, in_channels:int=3, widths:Sequence[int]=(64, 256, 256), whiten_kernel:int=2,
                  scale:float=1/9, identity_init:bool=True, bn_scale:bool=True, bn_after_pool:bool=False,
-                 whiten_eps:float=5e-4):
+                 whiten_eps:float=5e-4, whiten:bool=True):
         super().__init__()
+        self.whitened = whiten
         self.whiten = Whitening(in_channels, whiten_kernel, whiten_eps)
         cin, groups = self.whiten.out_channels, []
         for w in widths: groups.append(ConvGroup(cin, w, identity_init, bn_scale, bn_after_pool)); cin = w
         self.groups = nn.Sequential(*groups)
         self.scale, self.feature_dim = scale, cin
 
-    def data_init(self, x:Tensor): return self.whiten.data_init(x)
+    def data_init(self, x:Tensor)->Tensor|None:
+        return self.whiten.data_init(x) if self.whitened else None     # whiten=False: the stem stays +-identity
     def forward(self, x:Tensor)->Tensor:
         x = self.groups(F.gelu(self.whiten(x)))                         # (N, widths[-1], h, w)
         return x.amax((2, 3)) * self.scale                              # (N, widths[-1])
@@ -226,15 +228,16 @@ def fastnet_body(in_channels:int=3,              # 1 (grey) or 3 (RGB)
                  identity_init:bool=True,        # start each 3x3 conv's first filters as the identity
                  bn_scale:bool=True,             # learnable BatchNorm scale; False: fixed at 1, only the shift trains (airbench)
                  bn_after_pool:bool=False,       # training: each group's first BN normalises the pooled map (airbench); needs bn_scale=False
+                 whiten:bool=True,               # False: no whitening, the frozen stem stays +-identity (for fast adversarial training)
                 )->tuple[nn.Module, int]:        # (body, feature_dim=widths[-1])
     "A `FastNet` body and its feature dimension"
     if not isinstance(widths, (list, tuple)) or len(widths) != 3 or not all(isinstance(w, int) and w >= 1 for w in widths):
         raise ValueError(f"widths must be three positive integers (channels of the three conv groups); got {widths!r}")
     check_int(whiten_kernel, 'whiten_kernel', lo=1); check_number(scale, 'scale', lo=0, lo_open=True)
     check_number(whiten_eps, 'whiten_eps', lo=0, lo_open=True)
-    for k, v in dict(bn_scale=bn_scale, bn_after_pool=bn_after_pool).items():
+    for k, v in dict(bn_scale=bn_scale, bn_after_pool=bn_after_pool, whiten=whiten).items():
         if not isinstance(v, bool): raise ValueError(f"{k} must be True or False; got {v!r}")
-    body = FastNet(in_channels, tuple(widths), whiten_kernel, scale, identity_init, bn_scale, bn_after_pool, whiten_eps)
+    body = FastNet(in_channels, tuple(widths), whiten_kernel, scale, identity_init, bn_scale, bn_after_pool, whiten_eps, whiten)
     return body, body.feature_dim
 
 
