@@ -87,6 +87,8 @@ def _ascend(model:nn.Module, x0:Tensor, y, loss_fn:Callable, step:Step, iters:in
             x = pgd(model, x, y, _Shifted(step, x - x0), n, random_start=random_start and done == 0,
                     loss_fn=tracker, best=False, generator=generator)
             bar.update(n)
+        if best:                                  # pgd(best=False) makes no forward pass after its last step:
+            with torch.no_grad(): tracker(model, x, y)  # the final iterate is scored here
     return tracker.x if best else x
 
 # %% ../nbs/06_features.ipynb #dc9ad5b4
