@@ -1037,7 +1037,7 @@ def load_paper_models(run_dir,            # runs/<profile>/ of the training note
 # %% ../nbs/09_pipeline.ipynb #e7e6c194
 _TRAIN_KEYS = ('batch_size', 'lr', 'momentum', 'weight_decay', 'nesterov', 'amp', 'channels_last')
 _RECIPE_KEYS = {'warmup_epochs': 0., 'label_smoothing': 0., 'schedule': 'cosine', 'bn_bias_lr': 1., 'ema': 0., 'flip': None,
-                'translate': 0}     # the fast recipe's options: off unless the profile sets them
+                'translate': 0, 'lookahead': 0., 'lookahead_every': 5}     # the fast recipe's options: off unless the profile sets them
 
 def paper_train_configs(p:dict)->dict:   # the profile's values (a mapping: a notebook's parameters, e.g. `globals()`)
     "The TrainConfigs of the standard and the robust model: the same optimiser and schedule, only the attack differs"

@@ -41,6 +41,10 @@ class TrainConfig:
     bn_bias_lr:float = 1.         # learning-rate multiplier of BatchNorm biases (their weight decay per step stays the same)
     ema:float = 0.                # decay per step of an exponential moving average of the weights (0: none); when on,
                                   # validation, selection and the saved best model use the averaged weights
+    lookahead:float = 0.          # Lookahead-style averaging (airbench94's; 0: none): every `lookahead_every` steps the slow
+                                  # weights move 1 - d of the way to the trained ones, which then restart from them; d rises as
+                                  # lookahead * (step / all steps)^3. Validation, selection and the best model use the slow weights
+    lookahead_every:int = 5       # optimiser steps between two Lookahead synchronisations
     flip:str|None = None          # training flips: None (none, or as `augment` says), 'random', or 'alternate' (derandomised)
     translate:int = 0             # random translation by up to this many pixels (reflect padding); 0: none
     # adversarial training (Algorithm 1): attack=None trains on clean images
@@ -74,6 +78,9 @@ class TrainConfig:
         check_choice(self.schedule, 'schedule', ('cosine', 'linear')); check_number(self.bn_bias_lr, 'bn_bias_lr', lo=0, lo_open=True)
         check_number(self.ema, 'ema', lo=0, hi=1, hi_open=True); check_choice(self.flip, 'flip', (None, 'random', 'alternate'))
         check_int(self.translate, 'translate', lo=0)
+        check_number(self.lookahead, 'lookahead', lo=0, hi=1, hi_open=True); check_int(self.lookahead_every, 'lookahead_every', lo=1)
+        if self.ema and self.lookahead:
+            raise ValueError(f"ema={self.ema} and lookahead={self.lookahead}: choose one way of averaging the weights (set the other to 0)")
         if self.cosine_epochs is not None: check_number(self.cosine_epochs, 'cosine_epochs', lo=0, lo_open=True)
         check_choice(self.attack, 'attack', (None, 'pgd', 'fgsm_rs')); check_choice(self.norm, 'norm', STEPS)
         check_number(self.eps, 'eps', lo=0, unit='(pixel units)')
@@ -97,7 +104,8 @@ class TrainConfig:
         if self.flip is None and not self.translate: return None
         return Augment(translate=self.translate, flip=self.flip == 'random', alternate_flip=self.flip == 'alternate')
 
-_LATER_OPTIONS = {'schedule': 'cosine', 'bn_bias_lr': 1., 'ema': 0., 'flip': None, 'translate': 0}
+_LATER_OPTIONS = {'schedule': 'cosine', 'bn_bias_lr': 1., 'ema': 0., 'flip': None, 'translate': 0, 'lookahead': 0.,
+                  'lookahead_every': 5}
 
 # %% ../nbs/04_train.ipynb #443d0b90
 def lr_at(cfg:TrainConfig, step:int, steps_per_epoch:int)->float:
@@ -173,6 +181,7 @@ def _param_groups(model:nn.Module, cfg:TrainConfig)->list[dict]:
 
 class _EMA:
     "Exponential moving average of a model's floating-point state (weights and BatchNorm statistics)"
+    key = 'ema.'                                              # prefix of its tensors in the checkpoint
     def __init__(self, model:nn.Module, decay:float):
         self.decay, self.model = decay, copy.deepcopy(_unwrap(model)).eval()
         for p in self.model.parameters(): p.requires_grad_(False)
@@ -181,6 +190,19 @@ class _EMA:
         d = min(self.decay, (1 + step) / (10 + step))            # short memory at first: the average starts near the init
         for a, b in zip(self.model.state_dict().values(), _unwrap(model).state_dict().values()):
             if a.dtype.is_floating_point: a.lerp_(b, 1 - d)
+            else: a.copy_(b)
+
+class _Lookahead(_EMA):
+    "Slow weights that take 1 - d of the trained ones every `every` steps; the trained ones then restart from them"
+    key = 'lookahead.'
+    def __init__(self, model:nn.Module, decay:float, every:int, total:int):
+        super().__init__(model, decay); self.every, self.total = every, total
+    @torch.no_grad()
+    def update(self, model:nn.Module, step:int):           # step: 0-based index of the optimiser step just taken
+        if (step + 1) % self.every: return
+        d = self.decay * ((step + 1) / self.total) ** 3       # d = 0 at first: the slow weights just follow
+        for a, b in zip(self.model.state_dict().values(), _unwrap(model).state_dict().values()):
+            if a.dtype.is_floating_point: a.lerp_(b, 1 - d); b.copy_(a)
             else: a.copy_(b)
 
 def _gen(device, *key)->torch.Generator:
@@ -204,10 +226,10 @@ def _write_log(path:Path, rows:list[dict]):
     buf = io.StringIO(); w = csv.DictWriter(buf, LOG_FIELDS); w.writeheader(); w.writerows(rows)
     _atomic_write_bytes(path, buf.getvalue().encode())
 
-def _save_state(out:Path, model, opt, cfg, pos:dict, ema:_EMA|None=None):
+def _save_state(out:Path, model, opt, cfg, pos:dict, ema:_EMA|None=None):  # ema: an _EMA or _Lookahead
     t, p = flatten_optimizer(opt)
     state = {f'model.{k}': v for k, v in _unwrap(model).state_dict().items()} | t
-    if ema is not None: state |= {f'ema.{k}': v for k, v in ema.model.state_dict().items()}
+    if ema is not None: state |= {f'{ema.key}{k}': v for k, v in ema.model.state_dict().items()}
     save_checkpoint(out/'last', state, {'config': asdict(cfg), 'config_hash': cfg.hash(), 'optimizer': p,
                                         'model': _unwrap(model).config, **pos})
 
@@ -263,9 +285,10 @@ def train(model:Classifier,          # built by create_model; trained in place
         net = DDP(net, device_ids=[device] if device.type == 'cuda' else None)
     attack_model = _unwrap(model) if not cfg.compile else torch.compile(_unwrap(model))
     step, iters, rs = _attack_step(cfg) if cfg.adversarial else (None, 0, False)
-    ema = _EMA(model, cfg.ema) if cfg.ema else None
+    ema = (_EMA(model, cfg.ema) if cfg.ema else                         # the averaged weights, if any
+           _Lookahead(model, cfg.lookahead, cfg.lookahead_every, cfg.epochs * spe) if cfg.lookahead else None)
     if ema is not None and resume and last.exists():
-        ema.model.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith('ema.')})
+        ema.model.load_state_dict({k[len(ema.key):]: v for k, v in tensors.items() if k.startswith(ema.key)})
     judged = (lambda: ema.model) if ema is not None else (lambda: _unwrap(model))   # what validation and `best` see
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter() - pos['seconds']
