@@ -18,8 +18,8 @@ from .models import fold_batchnorm
 
 # %% auto #0
 __all__ = ['STEPS', 'AMP_DTYPES', 'Step', 'LinfStep', 'L2Step', 'UnconstrainedStep', 'make_step', 'FlooredL2Step', 'SignL2Step',
-           'RawL2Step', 'ce_loss', 'pgd', 'predict', 'accuracy', 'pgd_correct', 'autoattack_correct',
-           'evaluate_robustness']
+           'RawL2Step', 'WideStartStep', 'n_fgsm_step', 'ce_loss', 'pgd', 'predict', 'accuracy', 'pgd_correct',
+           'autoattack_correct', 'evaluate_robustness']
 
 # %% ../nbs/03_attacks.ipynb #4eda1ab8
 def _pnorm(t:Tensor)->Tensor:
@@ -106,6 +106,29 @@ class SignL2Step(L2Step):
 class RawL2Step(L2Step):
     "L2 ball, plain gradient steps step_size * g (step_size in pixel units per unit of gradient)"
     def step(self, delta, grad): return delta + self.step_size * grad.to(delta.dtype)
+
+# %% ../nbs/03_attacks.ipynb #e87b9a50
+class WideStartStep(Step):
+    "`base`'s step rule with a random start in the ball of radius `start` and no projection back (ball of `start + step_size`)"
+    def __init__(self, base:L2Step|LinfStep, start:float):
+        if type(base) not in (L2Step, LinfStep): raise ValueError(f"base must be an L2Step or LinfStep; got {type(base).__name__}")
+        self.base, self.start, self.norm = base, check_number(start, 'start', lo=0, unit='(pixel units)'), base.norm
+        super().__init__(self.start + base.step_size, base.step_size)
+        self._ball = type(base)(self.eps, base.step_size)
+    def project(self, delta): return self._ball.project(delta)
+    def step(self, delta, grad): return self.base.step(delta, grad)
+    def random_perturb(self, delta, gen=None): return type(self.base)(self.start, self.step_size).random_perturb(delta, gen)
+    def check_eps(self, x): self._ball.check_eps(x)
+    def __repr__(self): return f"WideStartStep({self.base!r}, start={self.start:g})"
+
+def n_fgsm_step(norm:str,                   # 'L2' or 'Linf'
+                eps:float,                  # the threat model's radius (pixel units)
+                step_size:float|None=None,  # None: eps (de Jorge et al.)
+                noise:float=2.,             # radius of the random start, in multiples of eps
+               )->WideStartStep:
+    "N-FGSM's step (de Jorge et al. 2022): noise in `noise` x eps, one step of `step_size`, no projection to eps"
+    base = make_step(norm, eps, step_size if step_size is not None else eps)
+    return WideStartStep(base, check_number(noise, 'noise', lo=0) * base.eps)
 
 # %% ../nbs/03_attacks.ipynb #6b8d4e56
 def ce_loss(model:nn.Module, x:Tensor, y:Tensor)->Tensor:

@@ -256,7 +256,7 @@ def _scaled(maps:dict, scale:str, q:float)->tuple[dict, float]:
     return maps, shared_scale(maps.values(), q)
 
 def _scale_label(method:str, scale:str, vmax:float)->str:
-    if scale == 'own': return f"{method}: each map on its own scale (captum outlier_perc=1): compare shapes, not magnitudes"
+    if scale == 'own': return f"{method}: each map on its own scale (captum\noutlier_perc=1): compare shapes, not magnitudes"
     return f"{method} (shared scale, ±{vmax:.2g}): magnitudes"
 
 def attribution_figure(images:Tensor,           # (N,C,H,W) in [0,1], one row each
@@ -287,7 +287,8 @@ def attribution_figure(images:Tensor,           # (N,C,H,W) in [0,1], one row ea
             for i in range(n):
                 im = _show_attr(axs[i, j], images[i], maps[k][i], vmax, overlay)
                 if preds is not None and k in preds: axs[i, j].set_xlabel(f"pred: {_name(preds[k][i], class_names)}", fontsize=7)
-        fig.colorbar(im, ax=axs[:, js].ravel().tolist(), orientation='horizontal', shrink=0.8, aspect=25, label=_scale_label(m, scale, vmax))
+        cb = fig.colorbar(im, ax=axs[:, js].ravel().tolist(), orientation='horizontal', shrink=0.8, aspect=25)
+        cb.set_label(_scale_label(m, scale, vmax), fontsize=8)         # two lines, small: neighbouring methods' labels stay apart
     return fig
 
 # %% ../nbs/05_attribution.ipynb #5fdfe60c

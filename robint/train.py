@@ -19,7 +19,7 @@ from .core import (check_number, check_int, check_choice, config_hash, get_devic
                          keep_freed_memory)
 from .data import Split, Batches, Augment
 from .models import Classifier, save_model, load_model, _unwrap
-from .attacks import pgd, make_step, accuracy, pgd_correct, STEPS
+from .attacks import pgd, make_step, n_fgsm_step, accuracy, pgd_correct, STEPS
 
 # %% auto #0
 __all__ = ['LOG_FIELDS', 'TrainConfig', 'lr_at', 'flatten_optimizer', 'unflatten_optimizer', 'init_distributed', 'evaluate_val',
@@ -48,11 +48,12 @@ class TrainConfig:
     flip:str|None = None          # training flips: None (none, or as `augment` says), 'random', or 'alternate' (derandomised)
     translate:int = 0             # random translation by up to this many pixels (reflect padding); 0: none
     # adversarial training (Algorithm 1): attack=None trains on clean images
-    attack:str|None = None        # None, 'pgd' or 'fgsm_rs' (Wong et al. 2020: one step of 1.25 eps from a random start)
+    attack:str|None = None        # None, 'pgd', 'fgsm_rs' (Wong et al. 2020: one step of 1.25 eps from a random start in the
+                                  # eps-ball) or 'n_fgsm' (de Jorge et al. 2022: one step of eps from noise in the 2 eps-ball, unprojected)
     norm:str = 'L2'               # threat model: 'L2' or 'Linf'
     eps:float = 0.5               # radius in pixel units (images in [0,1])
     attack_iters:int = 7          # PGD iterations during training
-    attack_step:float|None = None # step size; None = 2.5 * eps / attack_iters (PGD) or 1.25 * eps (fgsm_rs)
+    attack_step:float|None = None # step size; None = 2.5 * eps / attack_iters (PGD), 1.25 * eps (fgsm_rs) or eps (n_fgsm)
     attack_random_start:bool = True
     attack_eval_mode:bool = True  # attack in eval mode (BatchNorm statistics untouched); False = the paper's code
     use_masks:bool = False        # restrict perturbations to mask==1 pixels from the batches (SIP-AT)
@@ -82,7 +83,7 @@ class TrainConfig:
         if self.ema and self.lookahead:
             raise ValueError(f"ema={self.ema} and lookahead={self.lookahead}: choose one way of averaging the weights (set the other to 0)")
         if self.cosine_epochs is not None: check_number(self.cosine_epochs, 'cosine_epochs', lo=0, lo_open=True)
-        check_choice(self.attack, 'attack', (None, 'pgd', 'fgsm_rs')); check_choice(self.norm, 'norm', STEPS)
+        check_choice(self.attack, 'attack', (None, 'pgd', 'fgsm_rs', 'n_fgsm')); check_choice(self.norm, 'norm', STEPS)
         check_number(self.eps, 'eps', lo=0, unit='(pixel units)')
         if self.norm == 'Linf' and self.eps > 1: raise ValueError(f"eps must be <= 1 for Linf (pixels in [0,1]); got {self.eps}")
         check_int(self.attack_iters, 'attack_iters', lo=1); check_int(self.val_attack_iters, 'val_attack_iters', lo=1)
@@ -158,6 +159,7 @@ def _allsum(t:Tensor, ws:int)->Tensor:
 # %% ../nbs/04_train.ipynb #326a40c9
 def _attack_step(cfg:TrainConfig):
     if cfg.attack == 'fgsm_rs': return make_step(cfg.norm, cfg.eps, cfg.attack_step or 1.25 * cfg.eps), 1, True
+    if cfg.attack == 'n_fgsm': return n_fgsm_step(cfg.norm, cfg.eps, cfg.attack_step), 1, True
     return make_step(cfg.norm, cfg.eps, cfg.attack_step, cfg.attack_iters), cfg.attack_iters, cfg.attack_random_start
 
 @contextmanager
@@ -306,7 +308,7 @@ def train(model:Classifier,          # built by create_model; trained in place
                 if step is not None:
                     with _input_grads_only(attack_model) if not cfg.compile else nullcontext(): x = pgd(attack_model, x, y, step, iters=iters, random_start=rs, mask=m if cfg.use_masks else None,
                             amp=cfg.amp, generator=_gen(device, cfg.seed, e, i), eval_mode=cfg.attack_eval_mode,
-                            best=cfg.attack != 'fgsm_rs')   # FGSM takes its step's result (no extra forward pass to pick a best)
+                            best=cfg.attack == 'pgd')   # FGSM takes its step's result (no extra forward pass to pick a best)
                 for g in opt.param_groups: g['lr'] = lr_at(cfg, pos['step'], spe) * g.get('lr_scale', 1.)
                 model.train()
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
