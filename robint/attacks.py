@@ -4,16 +4,19 @@
 
 # %% ../nbs/03_attacks.ipynb #d5e9a53c
 from __future__ import annotations
-import math
+import io, json, math, warnings
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from tqdm.auto import tqdm
 
-from .core import check_number, check_int, check_choice, check_images, check_labels
+from .core import check_number, check_int, check_choice, check_images, check_labels, _atomic_write_bytes
 from .models import fold_batchnorm
 
 # %% auto #0
@@ -251,24 +254,55 @@ def pgd_correct(model, x, y, norm:str, eps:float, iters:int=20, step_size:float|
             ok[idx] = predict(model, xa, batch_size) == y[idx]
     return ok
 
-def autoattack_correct(model, x, y, norm:str, eps:float, batch_size:int=256, seed:int=0, version:str='standard')->Tensor:
-    "Per-example bool (N,): still correct under torchattacks' AutoAttack (standard version)"
+def _aa_key(model, x, y, **params)->str:
+    "SHA-256 of everything an AutoAttack result depends on: the model's tensors, the images, the labels, the settings"
+    import hashlib, torchattacks
+    h = hashlib.sha256()
+    for k, v in model.state_dict().items():
+        h.update(k.encode()); h.update(str(v.dtype).encode()); h.update(v.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    for t in (x, y): h.update(str(tuple(t.shape)).encode()); h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    h.update(json.dumps({**params, 'torchattacks': torchattacks.__version__}, sort_keys=True).encode())
+    return h.hexdigest()
+
+def autoattack_correct(model, x, y, norm:str, eps:float,
+                       batch_size:int=256, seed:int=0, version:str='standard',
+                       cache=None,             # .npz file: each finished batch is saved there and a rerun resumes from it
+                       progress:bool=False,    # a tqdm bar over batches
+                      )->Tensor:
+    "Per-example bool (N,): still correct under torchattacks' AutoAttack (standard version), resumable batch by batch"
     check_choice(norm, 'norm', STEPS); check_choice(version, 'version', ('standard', 'rand'))
+    check_int(batch_size, 'batch_size', lo=1); check_images(x, 'x')
     make_step(norm, eps).check_eps(x)
     if eps == 0: return predict(model, x, batch_size) == y
     try: import torchattacks
     except ImportError: raise ImportError("AutoAttack needs torchattacks: pip install --no-deps torchattacks==3.5.1") from None
+    nb = -(-len(x) // batch_size)
+    ok, done, key = torch.zeros(len(x), dtype=torch.bool), np.zeros(nb, dtype=bool), None
+    if cache is not None:
+        cache = Path(cache)
+        if cache.suffix != '.npz': raise ValueError(f"cache must be a .npz file path, got {str(cache)!r}")
+        key = _aa_key(model, x, y, norm=norm, eps=float(eps), batch_size=batch_size, seed=seed, version=version)
+        if cache.exists():
+            with np.load(cache) as z:
+                if str(z['key']) == key: ok, done = torch.from_numpy(z['ok'].copy()), z['done'].copy()
+                else: warnings.warn(f"{cache} holds AutoAttack results of other inputs (model, images or settings): starting afresh")
     was = model.training; model.eval()
     try:
         nc = getattr(model, 'num_classes', None)
         if nc is None:
             with torch.no_grad(): nc = model(x[:1]).shape[1]
         aa = torchattacks.AutoAttack(model, norm=norm, eps=eps, version=version, n_classes=nc, seed=seed)
-        ok = torch.empty(len(x), dtype=torch.bool, device=x.device)
-        for i in range(0, len(x), batch_size):
-            ok[i:i+batch_size] = predict(model, aa(x[i:i+batch_size], y[i:i+batch_size]), batch_size) == y[i:i+batch_size]
-        return ok
+        todo = [b for b in range(nb) if not done[b]]
+        for b in tqdm(todo, desc=f'AutoAttack {norm} eps={eps:g}', disable=not progress, initial=nb - len(todo), total=nb):
+            s = slice(b * batch_size, (b + 1) * batch_size)   # torchattacks seeds every attack per call: a batch's result does not depend on the others
+            ok[s] = (predict(model, aa(x[s], y[s]), batch_size) == y[s]).cpu()
+            done[b] = True
+            if cache is not None:
+                buf = io.BytesIO(); np.savez(buf, key=np.array(key), ok=ok.numpy(), done=done)
+                _atomic_write_bytes(cache, buf.getvalue())
+        return ok.to(x.device)
     finally: model.train(was)
+
 
 # %% ../nbs/03_attacks.ipynb #f2e6289c
 def evaluate_robustness(model:nn.Module, x:Tensor, y:Tensor,
