@@ -257,10 +257,10 @@ def pgd_correct(model, x, y, norm:str, eps:float, iters:int=20, step_size:float|
 def _aa_key(model, x, y, **params)->str:
     "SHA-256 of everything an AutoAttack result depends on: the model's tensors, the images, the labels, the settings"
     import hashlib, torchattacks
+    raw = lambda t: t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes()   # any dtype, any layout
     h = hashlib.sha256()
-    for k, v in model.state_dict().items():
-        h.update(k.encode()); h.update(str(v.dtype).encode()); h.update(v.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
-    for t in (x, y): h.update(str(tuple(t.shape)).encode()); h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    for k, v in model.state_dict().items(): h.update(k.encode()); h.update(str(v.dtype).encode()); h.update(raw(v))
+    for t in (x, y): h.update(str(tuple(t.shape)).encode()); h.update(raw(t))
     h.update(json.dumps({**params, 'torchattacks': torchattacks.__version__}, sort_keys=True).encode())
     return h.hexdigest()
 
@@ -302,7 +302,6 @@ def autoattack_correct(model, x, y, norm:str, eps:float,
                 _atomic_write_bytes(cache, buf.getvalue())
         return ok.to(x.device)
     finally: model.train(was)
-
 
 # %% ../nbs/03_attacks.ipynb #f2e6289c
 def evaluate_robustness(model:nn.Module, x:Tensor, y:Tensor,
