@@ -21,8 +21,8 @@ from .models import fold_batchnorm
 
 # %% auto #0
 __all__ = ['STEPS', 'AMP_DTYPES', 'Step', 'LinfStep', 'L2Step', 'UnconstrainedStep', 'make_step', 'FlooredL2Step', 'SignL2Step',
-           'RawL2Step', 'WideStartStep', 'n_fgsm_step', 'ce_loss', 'pgd', 'predict', 'accuracy', 'pgd_correct',
-           'autoattack_correct', 'evaluate_robustness']
+           'RawL2Step', 'WideStartStep', 'n_fgsm_step', 'ce_loss', 'margin_loss', 'pgd', 'predict', 'accuracy',
+           'pgd_correct', 'autoattack_correct', 'evaluate_robustness']
 
 # %% ../nbs/03_attacks.ipynb #4eda1ab8
 def _pnorm(t:Tensor)->Tensor:
@@ -138,6 +138,12 @@ def ce_loss(model:nn.Module, x:Tensor, y:Tensor)->Tensor:
     "Per-example cross-entropy (N,) of the model's logits, in float32"
     return F.cross_entropy(model(x).float(), y, reduction='none')
 
+def margin_loss(model:nn.Module, x:Tensor, y:Tensor)->Tensor:
+    "Per-example logit margin (N,): the largest other logit minus the true class's (Carlini & Wagner 2017), in float32; > 0 iff misclassified"
+    z = model(x).float()
+    zy = z.gather(1, y[:, None])[:, 0]
+    return z.scatter(1, y[:, None], -math.inf).amax(1) - zy
+
 def _check_mask(mask, x:Tensor)->Tensor|None:
     if mask is None: return None
     if not isinstance(mask, Tensor): raise ValueError(f"mask must be a tensor (N,1,H,W) or (N,C,H,W) of 0/1; got {type(mask).__name__}")
@@ -236,9 +242,13 @@ def accuracy(model:nn.Module, x:Tensor, y:Tensor, batch_size:int=256)->float:
     return (predict(model, x, batch_size) == y).float().mean().item()
 
 def pgd_correct(model, x, y, norm:str, eps:float, iters:int=20, step_size:float|None=None, restarts:int=1,
-                batch_size:int=256, seed:int=0, amp:bool=False, progress:bool=False, fuse:bool=True)->Tensor:
+                batch_size:int=256, seed:int=0, amp:bool=False, progress:bool=False, fuse:bool=True,
+                loss_fn:Callable|None=None,  # the loss PGD increases: ce_loss (None, the default) or margin_loss
+               )->Tensor:
     "Per-example bool (N,): still correctly classified after PGD-`iters` with `restarts` (random starts after the first)"
     check_int(restarts, 'restarts', lo=1); check_int(batch_size, 'batch_size', lo=1); check_images(x, 'x')
+    if loss_fn is not None and not callable(loss_fn):
+        raise ValueError(f"loss_fn must be a function (model, x, y) -> per-example loss, such as ce_loss or margin_loss; got {type(loss_fn).__name__}")
     check_labels(y, len(x), getattr(model, 'num_classes', None) or int(2**62)); _amp_dtype(amp)
     step = make_step(norm, eps, step_size, iters); step.check_eps(x)
     net = fold_batchnorm(model) if fuse else model        # folded once for all batches and restarts, not per pgd call
@@ -250,7 +260,7 @@ def pgd_correct(model, x, y, norm:str, eps:float, iters:int=20, step_size:float|
             idx = idx[ok[idx]]                     # only examples still standing
             if len(idx) == 0 or eps == 0: continue
             xb = x[idx].contiguous(memory_format=torch.channels_last) if fuse else x[idx]
-            xa = pgd(net, xb, y[idx], step, iters=iters, random_start=r > 0, generator=g, amp=amp)
+            xa = pgd(net, xb, y[idx], step, iters=iters, random_start=r > 0, generator=g, amp=amp, loss_fn=loss_fn)
             ok[idx] = predict(model, xa, batch_size) == y[idx]
     return ok
 

@@ -11,7 +11,7 @@ FIGURES = ['fig02_ig_shap_samples', 'fig03_generation_standard', 'fig03_generati
            'fig14_generation_seeds', 'figA_training_curves', 'figB_accuracy_vs_eps', 'figE_randomisation_check',
            'figS1_sip_at_examples', 'figS2_sip_at_accuracy_vs_eps', 'figM1_minibatch_attack_strength',
            'figP1_prototypes', 'figP2_prototype_samples', 'figP3_prototype_nearest', 'figH1_perceptibility_simulated', 'figV_claims']
-TABLES = ['table1_accuracy', 'table2_fid', 'table3_inversion_distance', 'tableA_training', 'tableB_accuracy_vs_eps', 'tableD2_ig_completeness',
+TABLES = ['table1_accuracy', 'table1b_pgd_losses', 'table2_fid', 'table3_inversion_distance', 'tableA_training', 'tableB_accuracy_vs_eps', 'tableD2_ig_completeness',
           'tableD_interpretability', 'tableE_randomisation', 'tableF_representation_distance', 'tableG_feature_vis',
           'tableS1_sip_at', 'tableM1_minibatch_attack_strength', 'tableM2_gradient_scale', 'tableP1_protoflow',
           'tableH1_perceptibility_simulated', 'tableH2_psychometric_simulated', 'tableG2_feature_vis_all_units', 'tableH_inversion_pixels',
