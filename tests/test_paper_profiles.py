@@ -50,6 +50,15 @@ def test_profiles_keep_their_training_hashes(name):
     cfgs = paper_train_configs(load_profile(name, REPO))
     assert (cfgs['standard'].hash(), cfgs['robust'].hash()) == HASHES_BEFORE_FAST_RECIPE[name]
 
+# cifar10-cpu's two models since 2026-12-05 (20 standard / 18 robust epochs): the runs behind figures/cifar10-cpu. A profile
+# edit that changes how they train changes these hashes, and 01_train would then retrain (99 min on 2 Zen 4 cores).
+HASHES_CIFAR10_CPU = ('4a9efd9649f67a9a', '6970f120bfbc1914')
+
+def test_cifar10_cpu_keeps_its_training_hashes():
+    cfgs = paper_train_configs_of('cifar10-cpu')
+    assert (cfgs['standard'].hash(), cfgs['robust'].hash()) == HASHES_CIFAR10_CPU
+    assert (cfgs['standard'].epochs, cfgs['robust'].epochs) == (20, 18)
+
 def test_cifar10_cpu_uses_the_fast_recipe():
     cfgs = paper_train_configs_of('cifar10-cpu')
     # FGSM-RS on a fastnet without its whitening stem: with the stem, FGSM-RS failed from the first epoch (label leaking)
