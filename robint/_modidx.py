@@ -653,4 +653,5 @@ d = { 'settings': { 'branch': 'main',
                               'robint.train.sip_masks': ('train.html#sip_masks', 'robint/train.py'),
                               'robint.train.sip_split': ('train.html#sip_split', 'robint/train.py'),
                               'robint.train.train': ('train.html#train', 'robint/train.py'),
+                              'robint.train.training_attack': ('train.html#training_attack', 'robint/train.py'),
                               'robint.train.unflatten_optimizer': ('train.html#unflatten_optimizer', 'robint/train.py')}}}

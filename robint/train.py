@@ -19,11 +19,11 @@ from .core import (check_number, check_int, check_choice, config_hash, get_devic
                          keep_freed_memory)
 from .data import Split, Batches, Augment
 from .models import Classifier, save_model, load_model, _unwrap
-from .attacks import pgd, make_step, n_fgsm_step, accuracy, pgd_correct, STEPS
+from .attacks import pgd, make_step, n_fgsm_step, accuracy, pgd_correct, predict, STEPS
 
 # %% auto #0
-__all__ = ['LOG_FIELDS', 'TrainConfig', 'lr_at', 'flatten_optimizer', 'unflatten_optimizer', 'init_distributed', 'evaluate_val',
-           'train', 'sip_masks', 'sip_split']
+__all__ = ['LOG_FIELDS', 'TrainConfig', 'lr_at', 'flatten_optimizer', 'unflatten_optimizer', 'init_distributed',
+           'training_attack', 'evaluate_val', 'train', 'sip_masks', 'sip_split']
 
 # %% ../nbs/04_train.ipynb #5e1f830d
 @dataclass
@@ -57,6 +57,9 @@ class TrainConfig:
     attack_random_start:bool = True
     attack_eval_mode:bool = True  # attack in eval mode (BatchNorm statistics untouched); False = the paper's code
     use_masks:bool = False        # restrict perturbations to mask==1 pixels from the batches (SIP-AT)
+    attack_labels:str = 'true'    # labels the training attack moves away from: 'true', or 'predicted' = the model's eval-mode
+                                  # prediction on the clean batch (Kurakin et al. 2017's cure for label leaking: a one-step
+                                  # perturbation made from the true label can carry that label, and the model learns to read it)
     # validation and model selection
     val_attack_iters:int = 10     # PGD iterations for the adversarial validation accuracy
     select_by:str|None = None     # best checkpoint by 'mean' of clean and adversarial val accuracy (the paper), 'clean' or 'adv';
@@ -89,6 +92,7 @@ class TrainConfig:
         check_int(self.attack_iters, 'attack_iters', lo=1); check_int(self.val_attack_iters, 'val_attack_iters', lo=1)
         if self.attack_step is not None: check_number(self.attack_step, 'attack_step', lo=0, lo_open=True)
         check_choice(self.select_by, 'select_by', (None, 'mean', 'clean', 'adv'))
+        check_choice(self.attack_labels, 'attack_labels', ('true', 'predicted'))
         check_int(self.seed, 'seed', lo=0); check_int(self.ckpt_every, 'ckpt_every', lo=0)
         return self
     @property
@@ -106,7 +110,7 @@ class TrainConfig:
         return Augment(translate=self.translate, flip=self.flip == 'random', alternate_flip=self.flip == 'alternate')
 
 _LATER_OPTIONS = {'schedule': 'cosine', 'bn_bias_lr': 1., 'ema': 0., 'flip': None, 'translate': 0, 'lookahead': 0.,
-                  'lookahead_every': 5}
+                  'lookahead_every': 5, 'attack_labels': 'true'}
 
 # %% ../nbs/04_train.ipynb #443d0b90
 def lr_at(cfg:TrainConfig, step:int, steps_per_epoch:int)->float:
@@ -172,6 +176,21 @@ def _input_grads_only(model:nn.Module):
     try: yield
     finally:
         for p in ps: p.requires_grad_(True)
+
+def training_attack(model:nn.Module,          # the model being trained (its mode is restored afterwards)
+                    x:Tensor,                 # a clean training batch (N,C,H,W) in [0,1]
+                    y:Tensor,                 # its true labels (N,)
+                    cfg:TrainConfig,          # an adversarial configuration: attack, norm, eps, steps, labels, amp
+                    mask:Tensor|None=None,    # (N,1|C,H,W), 1 where pixels may change (SIP-AT; with cfg.use_masks)
+                    generator:torch.Generator|None=None, # for the random start
+                   )->Tensor:                 # the adversarial batch `train` steps on
+    "The adversarial batch `train` makes from a clean one: cfg's attack and labels, computing input gradients only"
+    if not cfg.adversarial: raise ValueError(f"training_attack needs an adversarial TrainConfig (attack set and eps > 0); got attack={cfg.attack!r}, eps={cfg.eps}")
+    step, iters, rs = _attack_step(cfg)
+    ya = y if cfg.attack_labels == 'true' else predict(model, x, len(x), cfg.amp)   # Kurakin et al.: no label to leak
+    with _input_grads_only(model) if not cfg.compile else nullcontext():
+        return pgd(model, x, ya, step, iters=iters, random_start=rs, mask=mask, amp=cfg.amp, generator=generator,
+                   eval_mode=cfg.attack_eval_mode, best=cfg.attack == 'pgd')  # FGSM takes its step's result (no extra forward pass to pick a best)
 
 def _param_groups(model:nn.Module, cfg:TrainConfig)->list[dict]:
     "SGD parameter groups: BatchNorm biases get `bn_bias_lr` times the learning rate and 1/`bn_bias_lr` the weight decay"
@@ -286,7 +305,6 @@ def train(model:Classifier,          # built by create_model; trained in place
         from torch.nn.parallel import DistributedDataParallel as DDP
         net = DDP(net, device_ids=[device] if device.type == 'cuda' else None)
     attack_model = _unwrap(model) if not cfg.compile else torch.compile(_unwrap(model))
-    step, iters, rs = _attack_step(cfg) if cfg.adversarial else (None, 0, False)
     ema = (_EMA(model, cfg.ema) if cfg.ema else                         # the averaged weights, if any
            _Lookahead(model, cfg.lookahead, cfg.lookahead_every, cfg.epochs * spe) if cfg.lookahead else None)
     if ema is not None and resume and last.exists():
@@ -305,10 +323,7 @@ def train(model:Classifier,          # built by create_model; trained in place
                 if max_steps is not None and pos['step'] >= max_steps: save(); pbar.close(); return _result(out, pos, False, rank)
                 x, y, m = batches.batch(e, i)
                 if cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
-                if step is not None:
-                    with _input_grads_only(attack_model) if not cfg.compile else nullcontext(): x = pgd(attack_model, x, y, step, iters=iters, random_start=rs, mask=m if cfg.use_masks else None,
-                            amp=cfg.amp, generator=_gen(device, cfg.seed, e, i), eval_mode=cfg.attack_eval_mode,
-                            best=cfg.attack == 'pgd')   # FGSM takes its step's result (no extra forward pass to pick a best)
+                if cfg.adversarial: x = training_attack(attack_model, x, y, cfg, m if cfg.use_masks else None, _gen(device, cfg.seed, e, i))
                 for g in opt.param_groups: g['lr'] = lr_at(cfg, pos['step'], spe) * g.get('lr_scale', 1.)
                 model.train()
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
