@@ -1068,7 +1068,8 @@ def time_to_accuracy(log:list,             # training log rows (train()['log'] o
     if log and column not in log[0]: raise ValueError(f"column must be one of the log's columns {sorted(log[0])}; got {column!r}")
     out = []
     for t in targets:
-        hit = next((r for r in log if r[column] is not None and r[column] >= t), None)
+        # a tolerance of 1e-6: logged accuracies went through float32, where 900 / 1,000 is 0.89999998
+        hit = next((r for r in log if r[column] is not None and r[column] >= t - 1e-6), None)
         out.append(dict(target=t, epoch=None if hit is None else int(hit['epoch']),
                         minutes=None if hit is None else hit['seconds'] / 60))
     return out
