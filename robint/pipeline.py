@@ -1042,7 +1042,8 @@ def load_paper_models(run_dir,            # runs/<profile>/ of the training note
 # %% ../nbs/09_pipeline.ipynb #e7e6c194
 _TRAIN_KEYS = ('batch_size', 'lr', 'momentum', 'weight_decay', 'nesterov', 'amp', 'channels_last')
 _RECIPE_KEYS = {'warmup_epochs': 0., 'label_smoothing': 0., 'schedule': 'cosine', 'bn_bias_lr': 1., 'ema': 0., 'flip': None,
-                'translate': 0, 'lookahead': 0., 'lookahead_every': 5}     # the fast recipe's options: off unless the profile sets them
+                'translate': 0, 'lookahead': 0., 'lookahead_every': 5,
+                'val_amp': False}     # the fast recipe's options: off unless the profile sets them
 
 def paper_train_configs(p:dict)->dict:   # the profile's values (a mapping: a notebook's parameters, e.g. `globals()`)
     "The TrainConfigs of the standard and the robust model: the same optimiser and schedule, only the attack differs"
@@ -1053,7 +1054,7 @@ def paper_train_configs(p:dict)->dict:   # the profile's values (a mapping: a no
     common |= dict(seed=p.get('seed', 0), ckpt_every=100)
     return {'standard': TrainConfig(epochs=p['epochs_standard'], **common),
             'robust': TrainConfig(epochs=p['epochs_robust'], attack=p.get('attack', 'pgd'), norm=p['norm'], eps=p['eps'],
-                                  attack_iters=p['attack_iters'], attack_step=p.get('attack_step'),
+                                  attack_iters=p['attack_iters'], attack_step=p.get('attack_step'), attack_labels=p.get('attack_labels', 'true'),
                                   val_attack_iters=p.get('val_attack_iters', 10), select_by=p.get('select_by'), **common)}
 
 # %% ../nbs/09_pipeline.ipynb #eb8cab09
