@@ -27,7 +27,7 @@ __all__ = ['RESERVED_KEYS', 'PROFILES', 'DEFAULT_PROFILE', 'RUNNER_KEYS', 'TQDM_
            'restore_results', 'tree_cpu_seconds', 'tree_snapshot', 'NotebookFailed', 'export_html', 'Tracker',
            'run_notebook', 'resolve_data_root', 'parse_models', 'check_given_models', 'seed_dir', 'parse_seeds',
            'run_paper', 'paper_cli', 'robint_paper', 'paper_data', 'model_path', 'load_paper_models',
-           'paper_train_configs', 'time_to_accuracy']
+           'paper_train_configs', 'robust_start', 'time_to_accuracy']
 
 # %% ../nbs/09_pipeline.ipynb #b906b805
 def _umask()->int:
@@ -1056,6 +1056,25 @@ def paper_train_configs(p:dict)->dict:   # the profile's values (a mapping: a no
             'robust': TrainConfig(epochs=p['epochs_robust'], attack=p.get('attack', 'pgd'), norm=p['norm'], eps=p['eps'],
                                   attack_iters=p['attack_iters'], attack_step=p.get('attack_step'), attack_labels=p.get('attack_labels', 'true'),
                                   val_attack_iters=p.get('val_attack_iters', 10), select_by=p.get('select_by'), **common)}
+
+def robust_start(model,                    # the freshly created robust model (same architecture as the standard one)
+                 robust_init:str,          # 'scratch' (the paper: leave the model as created) or 'standard'
+                 standard_best=None,       # with 'standard': the standard model's kept checkpoint (train()['best'])
+                 standard_cfg=None,        # with 'standard': its TrainConfig, whose hash names the robust run
+                )->str:                    # suffix of the robust run's folder name ('' for 'scratch')
+    "Start the robust model from scratch or from the standard model's kept weights (adversarial fine-tuning)"
+    from robint.core import check_choice
+    from robint.models import load_model
+    check_choice(robust_init, 'robust_init', ('scratch', 'standard'))
+    if robust_init == 'scratch': return ''
+    if standard_best is None or standard_cfg is None:
+        raise ValueError("robust_init='standard' needs the standard model's kept checkpoint and its TrainConfig (train the standard model first)")
+    src, _ = load_model(standard_best)
+    if json.loads(json.dumps(src.config)) != json.loads(json.dumps(model.config)):   # tuples and lists alike
+        raise ValueError(f"robust_init='standard': the standard checkpoint {standard_best} holds another architecture "
+                         f"({src.config} != {model.config})")
+    model.load_state_dict(src.state_dict())
+    return f"-from-standard-{standard_cfg.hash()}"
 
 # %% ../nbs/09_pipeline.ipynb #eb8cab09
 def time_to_accuracy(log:list,             # training log rows (train()['log'] or log.csv): 'epoch', 'seconds' and `column`
