@@ -19,15 +19,15 @@ import robint
 
 # %% auto #0
 __all__ = ['RESERVED_KEYS', 'PROFILES', 'DEFAULT_PROFILE', 'RUNNER_KEYS', 'TQDM_INTERVAL_S', 'KERNEL_TEXT_PROGRESS',
-           'MODEL_NAMES', 'DATASET_SHAPES', 'SEED_NOTEBOOKS', 'atomic_write', 'file_sha256', 'read_results',
-           'markdown_table', 'table_markdown', 'Results', 'check_finite', 'write_index', 'repo_root', 'find_checkout',
-           'packaged_paper_dir', 'paper_dir', 'profile_path', 'load_profile', 'paper_notebooks', 'select_notebooks',
-           'code_sources', 'parameters_cell', 'notebook_parameters', 'notebook_inputs', 'library_fingerprint',
-           'cache_key', 'snapshot', 'written_files', 'outputs_intact', 'stamp_path', 'read_stamp', 'results_delta',
-           'restore_results', 'tree_cpu_seconds', 'tree_snapshot', 'NotebookFailed', 'export_html', 'Tracker',
-           'run_notebook', 'resolve_data_root', 'parse_models', 'check_given_models', 'seed_dir', 'parse_seeds',
-           'run_paper', 'paper_cli', 'robint_paper', 'paper_data', 'model_path', 'load_paper_models',
-           'paper_train_configs', 'robust_start', 'time_to_accuracy']
+           'MODEL_NAMES', 'DATASET_SHAPES', 'SEED_NOTEBOOKS', 'ROBUST_INITS', 'atomic_write', 'file_sha256',
+           'read_results', 'markdown_table', 'table_markdown', 'Results', 'check_finite', 'write_index', 'repo_root',
+           'find_checkout', 'packaged_paper_dir', 'paper_dir', 'profile_path', 'load_profile', 'paper_notebooks',
+           'select_notebooks', 'code_sources', 'parameters_cell', 'notebook_parameters', 'notebook_inputs',
+           'library_fingerprint', 'cache_key', 'snapshot', 'written_files', 'outputs_intact', 'stamp_path',
+           'read_stamp', 'results_delta', 'restore_results', 'tree_cpu_seconds', 'tree_snapshot', 'NotebookFailed',
+           'export_html', 'Tracker', 'run_notebook', 'resolve_data_root', 'parse_models', 'check_given_models',
+           'seed_dir', 'parse_seeds', 'run_paper', 'paper_cli', 'robint_paper', 'paper_data', 'model_path',
+           'load_paper_models', 'paper_train_configs', 'robust_start', 'time_to_accuracy']
 
 # %% ../nbs/09_pipeline.ipynb #b906b805
 def _umask()->int:
@@ -1057,6 +1057,8 @@ def paper_train_configs(p:dict)->dict:   # the profile's values (a mapping: a no
                                   attack_iters=p['attack_iters'], attack_step=p.get('attack_step'), attack_labels=p.get('attack_labels', 'true'),
                                   val_attack_iters=p.get('val_attack_iters', 10), select_by=p.get('select_by'), **common)}
 
+ROBUST_INITS = ('scratch', 'standard')   # where the robust model starts: from random weights (the paper) or the standard model's
+
 def robust_start(model,                    # the freshly created robust model (same architecture as the standard one)
                  robust_init:str,          # 'scratch' (the paper: leave the model as created) or 'standard'
                  standard_best=None,       # with 'standard': the standard model's kept checkpoint (train()['best'])
@@ -1065,7 +1067,7 @@ def robust_start(model,                    # the freshly created robust model (s
     "Start the robust model from scratch or from the standard model's kept weights (adversarial fine-tuning)"
     from robint.core import check_choice
     from robint.models import load_model
-    check_choice(robust_init, 'robust_init', ('scratch', 'standard'))
+    check_choice(robust_init, 'robust_init', ROBUST_INITS)
     if robust_init == 'scratch': return ''
     if standard_best is None or standard_cfg is None:
         raise ValueError("robust_init='standard' needs the standard model's kept checkpoint and its TrainConfig (train the standard model first)")
