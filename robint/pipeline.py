@@ -1055,6 +1055,7 @@ def paper_train_configs(p:dict)->dict:   # the profile's values (a mapping: a no
     return {'standard': TrainConfig(epochs=p['epochs_standard'], **common),
             'robust': TrainConfig(epochs=p['epochs_robust'], attack=p.get('attack', 'pgd'), norm=p['norm'], eps=p['eps'],
                                   attack_iters=p['attack_iters'], attack_step=p.get('attack_step'), attack_labels=p.get('attack_labels', 'true'),
+                                  val_eps=p.get('val_eps'),
                                   val_attack_iters=p.get('val_attack_iters', 10), select_by=p.get('select_by'), **common)}
 
 ROBUST_INITS = ('scratch', 'standard')   # where the robust model starts: from random weights (the paper) or the standard model's

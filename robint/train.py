@@ -66,6 +66,8 @@ class TrainConfig:
     val_attack_iters:int = 10     # PGD iterations for the adversarial validation accuracy
     val_amp:bool = False          # run the held-out PGD's forward and backward passes under bf16 autocast (the verdict
                                   # 'still correct' stays fp32): 3x faster on an AMX CPU; selection rests on its numbers
+    val_eps:float|None = None     # radius of the held-out PGD, and so of selection (None: `eps`, the training radius); set it
+                                  # when training at another radius than the one the model is evaluated at
     select_by:str|None = None     # best checkpoint by 'mean' of clean and adversarial val accuracy (the paper), 'clean' or 'adv';
                                   # None: 'mean' for adversarial training, 'clean' for standard training
     # bookkeeping
@@ -101,10 +103,17 @@ class TrainConfig:
             raise ValueError(f"attack_labels='start' takes the labels from a one-step attack's only forward pass: it needs attack "
                              f"'fgsm_rs' or 'n_fgsm'; got attack={self.attack!r} (use 'predicted' with PGD)")
         if not isinstance(self.val_amp, bool): raise ValueError(f"val_amp must be True or False; got {self.val_amp!r}")
+        if self.val_eps is not None:
+            check_number(self.val_eps, 'val_eps', lo=0, unit='(pixel units; None: the training eps)')
+            if self.norm == 'Linf' and self.val_eps > 1: raise ValueError(f"val_eps must be <= 1 for Linf (pixels in [0,1]); got {self.val_eps}")
         check_int(self.seed, 'seed', lo=0); check_int(self.ckpt_every, 'ckpt_every', lo=0)
         return self
     @property
     def adversarial(self)->bool: return self.attack is not None and self.eps > 0
+    @property
+    def val_radius(self)->float:
+        "The radius of the held-out PGD: `val_eps`, or the training `eps` when that is None"
+        return self.eps if self.val_eps is None else self.val_eps
     @property
     def selection(self)->str: return self.select_by or ('mean' if self.adversarial else 'clean')
     def hash(self)->str:
@@ -119,7 +128,7 @@ class TrainConfig:
 
 _LATER_OPTIONS = {'schedule': 'cosine', 'bn_bias_lr': 1., 'ema': 0., 'flip': None, 'translate': 0, 'lookahead': 0.,
                   'lookahead_every': 5, 'attack_labels': 'true',
-                  'val_amp': False}
+                  'val_amp': False, 'val_eps': None}
 
 # %% ../nbs/04_train.ipynb #443d0b90
 def lr_at(cfg:TrainConfig, step:int, steps_per_epoch:int)->float:
@@ -250,8 +259,8 @@ def evaluate_val(model:nn.Module, val:Split, cfg:TrainConfig, device, batch_size
     "Clean and PGD accuracy on the validation split, and the selection score"
     x, y = val.floats().to(device), val.y.to(device)
     clean = accuracy(model, x, y, batch_size)
-    adv = (pgd_correct(model, x, y, cfg.norm, cfg.eps, cfg.val_attack_iters, batch_size=batch_size, amp=cfg.val_amp).float().mean().item()
-           if cfg.eps > 0 else clean)
+    adv = (pgd_correct(model, x, y, cfg.norm, cfg.val_radius, cfg.val_attack_iters, batch_size=batch_size, amp=cfg.val_amp).float().mean().item()
+           if cfg.val_radius > 0 else clean)
     score = {'mean': (clean + adv) / 2, 'clean': clean, 'adv': adv}[cfg.selection]
     return {'val_clean': clean, 'val_adv': adv, 'val_score': score}
 

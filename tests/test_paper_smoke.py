@@ -247,6 +247,25 @@ def test_sip_at_trains_from_masks_painted_through_the_server(smoke, tmp_path):
     txt = (tmp_path/'07.ipynb').read_text()
     assert f'human saliency: {n_painted} of 300 training images have painted masks' in txt and f'the other {300 - n_painted} use the auto saliency' in txt
 
+def test_sip_at_starts_where_the_robust_model_started(smoke, tmp_path):
+    "07_sip_at with robust_init='standard' (a profile that fine-tunes its robust model): SIP-AT is fine-tuned from the standard model too"
+    from robint.models import load_model
+    from robint.train import TrainConfig
+    root, _, _ = smoke
+    run = tmp_path/'runs'; shutil.copytree(root/'runs'/'smoke'/'models', run/'models')
+    cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(REPO/'nbs'/'paper'/'07_sip_at.ipynb'), str(tmp_path/'07.ipynb'),
+           '-p', 'out_dir', str(tmp_path/'fig'), '-p', 'run_dir', str(run), '-p', 'robust_init', 'standard',
+           '-p', 'train_subset', '300', '-p', 'test_subset', '100', '-p', 'sweep_n', '50', '-p', 'eval_iters', '3', '-p', 'sip_steps', '2',
+           '-y', 'sweep_eps: [1.0]']
+    subprocess.run(cmd, check=True, cwd=REPO/'nbs'/'paper', capture_output=True)
+    std_hash = TrainConfig(**load_model(run/'models'/'standard.safetensors')[1]['config']).hash()
+    sip_runs = [d.name for d in (run/'train').iterdir() if d.name.startswith('sip-')]
+    assert len(sip_runs) == 1 and sip_runs[0].endswith(f'-from-standard-{std_hash}'), sip_runs
+    bad = [sys.executable, '-m', 'papermill', '-k', 'python3', str(REPO/'nbs'/'paper'/'07_sip_at.ipynb'), str(tmp_path/'bad.ipynb'),
+           '-p', 'out_dir', str(tmp_path/'fig2'), '-p', 'run_dir', str(run), '-p', 'robust_init', 'pretrained']
+    r = subprocess.run(bad, cwd=REPO/'nbs'/'paper', capture_output=True, text=True)
+    assert r.returncode != 0 and "unknown robust_init" in r.stderr + r.stdout, (r.stderr + r.stdout)[-2000:]
+
 def test_claims_ledger_holds_every_claim_with_a_finite_interval(smoke):
     "11_claims on the smoke profile: every claim of robint.claims.CLAIMS, measured ones with finite low <= effect <= high"
     from robint.claims import CLAIMS, VERDICTS
