@@ -52,7 +52,7 @@ def test_profiles_keep_their_training_hashes(name):
 
 # cifar10-cpu's two models since 2026-12-05 (evening): standard 20 epochs, robust fine-tuned from it for 12 at eps 0.75, selected at
 # 0.5; the runs behind figures/cifar10-cpu. A profile edit that changes how they train changes these hashes, and 01_train would
-# then retrain (about 37 min on 2 AMX cores).
+# then retrain (39.6 min on 2 AMX cores, 2026-12-05).
 HASHES_CIFAR10_CPU = ('06afe0e533ec4fbd', '6e27ced8726132d2')
 
 def test_cifar10_cpu_keeps_its_training_hashes():
