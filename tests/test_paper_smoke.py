@@ -252,15 +252,26 @@ def test_sip_at_starts_where_the_robust_model_started(smoke, tmp_path):
     from robint.models import load_model
     from robint.train import TrainConfig
     root, _, _ = smoke
+    from robint.models import save_model
     run = tmp_path/'runs'; shutil.copytree(root/'runs'/'smoke'/'models', run/'models')
+    # a robust model selected at another radius than it trained at (val_eps, as cifar10-cpu's): 07 reports SIP-AT's robust change there
+    rob, meta = load_model(run/'models'/'robust.safetensors')
+    assert meta['config']['eps'] == 1.0
+    save_model(run/'models'/'robust.safetensors', rob, {**{k: x for k, x in meta.items() if k != 'model'}, 'config': {**meta['config'], 'val_eps': 0.5}})
     cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(REPO/'nbs'/'paper'/'07_sip_at.ipynb'), str(tmp_path/'07.ipynb'),
            '-p', 'out_dir', str(tmp_path/'fig'), '-p', 'run_dir', str(run), '-p', 'robust_init', 'standard',
            '-p', 'train_subset', '300', '-p', 'test_subset', '100', '-p', 'sweep_n', '50', '-p', 'eval_iters', '3', '-p', 'sip_steps', '2',
-           '-y', 'sweep_eps: [1.0]']
+           '-y', 'sweep_eps: [0.5, 1.0]']
     subprocess.run(cmd, check=True, cwd=REPO/'nbs'/'paper', capture_output=True)
     std_hash = TrainConfig(**load_model(run/'models'/'standard.safetensors')[1]['config']).hash()
     sip_runs = [d.name for d in (run/'train').iterdir() if d.name.startswith('sip-')]
     assert len(sip_runs) == 1 and sip_runs[0].endswith(f'-from-standard-{std_hash}'), sip_runs
+    res = json.loads((tmp_path/'fig'/'results.json').read_text())
+    v, t = res['values'], res['tableS1_sip_at']
+    assert v['sip_at_robust_change_eps'] == 0.5 and math.isfinite(v['sip_at_robust_change'])
+    (_, at_row, sip_row), c = t['rows'], t['columns'].index('eps=0.5')      # standard training, the robust model, SIP-AT
+    assert sip_row[0] == 'SIP-AT' and v['sip_at_robust_change'] == pytest.approx(sip_row[c] - at_row[c])
+    assert 'dashed: the radius 0.5' in res['figures']['figS2_sip_at_accuracy_vs_eps']['caption']
     bad = [sys.executable, '-m', 'papermill', '-k', 'python3', str(REPO/'nbs'/'paper'/'07_sip_at.ipynb'), str(tmp_path/'bad.ipynb'),
            '-p', 'out_dir', str(tmp_path/'fig2'), '-p', 'run_dir', str(run), '-p', 'robust_init', 'pretrained']
     r = subprocess.run(bad, cwd=REPO/'nbs'/'paper', capture_output=True, text=True)
