@@ -249,10 +249,9 @@ def test_sip_at_trains_from_masks_painted_through_the_server(smoke, tmp_path):
 
 def test_sip_at_starts_where_the_robust_model_started(smoke, tmp_path):
     "07_sip_at with robust_init='standard' (a profile that fine-tunes its robust model): SIP-AT is fine-tuned from the standard model too"
-    from robint.models import load_model
+    from robint.models import load_model, save_model
     from robint.train import TrainConfig
     root, _, _ = smoke
-    from robint.models import save_model
     run = tmp_path/'runs'; shutil.copytree(root/'runs'/'smoke'/'models', run/'models')
     # a robust model selected at another radius than it trained at (val_eps, as cifar10-cpu's): 07 reports SIP-AT's robust change there
     rob, meta = load_model(run/'models'/'robust.safetensors')
