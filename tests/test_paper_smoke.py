@@ -276,6 +276,27 @@ def test_sip_at_starts_where_the_robust_model_started(smoke, tmp_path):
     r = subprocess.run(bad, cwd=REPO/'nbs'/'paper', capture_output=True, text=True)
     assert r.returncode != 0 and "unknown robust_init" in r.stderr + r.stdout, (r.stderr + r.stdout)[-2000:]
 
+def test_autoattack_table_shows_table1s_own_pgd_and_is_never_above_it(smoke, tmp_path):
+    """02 with AutoAttack on (papermill -p autoattack_n 8, the smoke run's models, this checkout's torchattacks; the smoke
+    profile leaves it off, as the wheel does not install torchattacks): Table C's PGD columns are Table 1's and 1b's
+    per-image results on those images, and AutoAttack is never above them"""
+    from robint.claims import load_per_image
+    out, _, _ = smoke
+    n, fig, runs = 8, tmp_path/'fig', tmp_path/'runs'
+    shutil.copytree(out/'runs'/'smoke'/'models', runs/'models')
+    cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(REPO/'nbs'/'paper'/'02_robustness.ipynb'), str(tmp_path/'02.ipynb'),
+           '-p', 'out_dir', str(fig), '-p', 'run_dir', str(runs), '-p', 'autoattack_n', str(n), '-p', 'sweep_n', '50']
+    r = subprocess.run(cmd, cwd=REPO/'nbs'/'paper', capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    tc = json.loads((fig/'results.json').read_text())['tableC_autoattack']
+    arrays, meta = load_per_image(runs, '02_robustness')
+    assert meta['images'] >= n and [r[0] for r in tc['rows']] == ['standard', 'robust'], (meta, tc['rows'])
+    for name, pgd, margin, aa in tc['rows']:
+        assert pgd == round(100 * float(arrays[f'pgd/{name}'][:n].mean()), 2), (name, pgd)
+        assert margin == round(100 * float(arrays[f'pgd_margin/{name}'][:n].mean()), 2), (name, margin)
+        assert 0 <= aa <= pgd + 1e-9 and (aa * n / 100) == pytest.approx(round(aa * n / 100)), (name, aa)
+    assert 'Table 1 and 1b on these images' in tc['caption'] and (runs/'autoattack'/'robust.npz').is_file(), tc['caption']
+
 def test_claims_ledger_holds_every_claim_with_a_finite_interval(smoke):
     "11_claims on the smoke profile: every claim of robint.claims.CLAIMS, measured ones with finite low <= effect <= high"
     from robint.claims import CLAIMS, VERDICTS
