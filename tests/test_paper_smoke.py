@@ -270,11 +270,25 @@ def test_sip_at_starts_where_the_robust_model_started(smoke, tmp_path):
     assert v['sip_at_robust_change_eps'] == 0.5 and math.isfinite(v['sip_at_robust_change'])
     (_, at_row, sip_row), c = t['rows'], t['columns'].index('eps=0.5')      # standard training, the robust model, SIP-AT
     assert sip_row[0] == 'SIP-AT' and v['sip_at_robust_change'] == pytest.approx(sip_row[c] - at_row[c])
-    assert 'dashed: the radius 0.5' in res['figures']['figS2_sip_at_accuracy_vs_eps']['caption']
+    cap = res['figures']['figS2_sip_at_accuracy_vs_eps']['caption']
+    assert 'dashed: the radius 0.5' in cap and 'on 50 test images (bars: 95% Wilson intervals' in cap, cap
+    assert at_row[0] == 'PGD-AT (fine-tuned from the standard model)', at_row[0]          # the robust model's label says how it started
     bad = [sys.executable, '-m', 'papermill', '-k', 'python3', str(REPO/'nbs'/'paper'/'07_sip_at.ipynb'), str(tmp_path/'bad.ipynb'),
            '-p', 'out_dir', str(tmp_path/'fig2'), '-p', 'run_dir', str(run), '-p', 'robust_init', 'pretrained']
     r = subprocess.run(bad, cwd=REPO/'nbs'/'paper', capture_output=True, text=True)
     assert r.returncode != 0 and "unknown robust_init" in r.stderr + r.stdout, (r.stderr + r.stdout)[-2000:]
+
+def test_train_notebook_fine_tunes_the_robust_model_when_asked(smoke, tmp_path):
+    "01_train with robust_init='standard' (cifar10-cpu's setting) on the smoke settings: the robust run starts from the kept standard model, and figA says so"
+    cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(REPO/'nbs'/'paper'/'01_train.ipynb'), str(tmp_path/'01.ipynb'),
+           '-p', 'out_dir', str(tmp_path/'fig'), '-p', 'run_dir', str(tmp_path/'runs'), '-p', 'robust_init', 'standard']
+    r = subprocess.run(cmd, cwd=REPO/'nbs'/'paper', capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    runs = sorted(d.name for d in (tmp_path/'runs'/'train').iterdir())
+    assert len(runs) == 2 and runs[0].startswith('robust-') and '-from-standard-' in runs[0] and runs[1].startswith('standard-'), runs
+    assert runs[0].endswith(runs[1].removeprefix('standard-')), runs              # from this very standard run
+    cap = json.loads((tmp_path/'fig'/'results.json').read_text())['figures']['figA_training_curves']['caption']
+    assert "the robust model starts from the standard model's kept checkpoint" in cap, cap
 
 def test_autoattack_table_shows_table1s_own_pgd_and_is_never_above_it(smoke, tmp_path):
     """02 with AutoAttack on (papermill -p autoattack_n 8, the smoke run's models, this checkout's torchattacks; the smoke
