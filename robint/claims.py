@@ -15,9 +15,9 @@ from .core import check_int, check_number, check_choice
 from .metrics import frechet_distance_features, kernel_distance, poly_kernel
 
 # %% auto #0
-__all__ = ['VERDICTS', 'CLAIMS', 'paired_bootstrap', 'verdict', 'set_bootstrap', 'fid_difference', 'kid_difference',
-           'set_distances', 'across_seeds', 'save_per_image', 'load_per_image', 'claim_effect', 'ledger',
-           'claims_markdown']
+__all__ = ['VERDICTS', 'CLAIMS', 'READOUT_STARTS', 'READOUT_METRICS', 'paired_bootstrap', 'verdict', 'set_bootstrap',
+           'fid_difference', 'kid_difference', 'set_distances', 'across_seeds', 'save_per_image', 'load_per_image',
+           'claim_effect', 'ledger', 'claims_markdown', 'readout_claims', 'mean_interval']
 
 # %% ../nbs/11_claims.ipynb #bd154e02
 def paired_bootstrap(standard,               # (N,) per-image values of the standard model
@@ -323,3 +323,34 @@ def claims_markdown(rows:list,   # `ledger`'s rows
         v = {'holds': '**holds**', 'reversed': '**reversed**'}.get(r['verdict'], r['verdict'])
         out.append(f"| {r['claim']} | {r['source']} | {_num(r['standard'], u)} | {_num(r['robust'], u)} | {eff} | {ratio} | {v} | {on} |")
     return '\n'.join(out)
+
+# %% ../nbs/11_claims.ipynb #4a01d6ff
+READOUT_STARTS = {'other': 'another class', 'grey': 'grey + noise', 'uniform': 'uniform noise'}   # 05b_readouts' starts
+READOUT_METRICS = (('ssim_margin', 'look like the target, not the start (SSIM to target - SSIM to start)', +1, 'SSIM difference'),
+                   ('l2_margin', 'are nearer the target than the start in pixels (L2 to start - L2 to target)', +1, 'pixel L2 difference'),
+                   ('feature', 'are closer to their targets (feature distance)', -1, 'feature L2 distance'))
+
+def readout_claims(readouts,  # readout names (robint.models.READOUTS), e.g. ['max', 'avg']
+                   starts,    # start kinds, keys of READOUT_STARTS
+                  )->tuple:   # claims in the form of CLAIMS, of notebook 05b_readouts
+    "The inversion claims of the readout ablation: one per readout, start and metric"
+    for s in starts: check_choice(s, 'start', READOUT_STARTS)
+    return tuple(_c(f'inversion_{k}_{s}_{r}', f'[{r} readout, {READOUT_STARTS[s]} start] Robust inversions {what}',
+                    'Figure 4 / Table 3 (readout ablation)', '05b_readouts', 'paired', f'{k}/{s}/{r}', d, unit)
+                 for r in readouts for s in starts for k, what, d, unit in READOUT_METRICS)
+
+def mean_interval(values,               # (N,) one number per image
+                  n_resamples:int=2000, # bootstrap resamples
+                  conf:float=0.95,
+                  seed:int=0,
+                 )->dict:               # mean, low, high, n
+    "The mean of one sample with its BCa bootstrap interval (percentile where BCa is undefined)"
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if len(v) < 2 or not np.isfinite(v).all(): raise ValueError(f"values must be >= 2 finite numbers; got {len(v)} values")
+    check_int(n_resamples, 'n_resamples', lo=1); check_number(conf, 'conf', lo=0, hi=1, lo_open=True, hi_open=True)
+    m = float(v.mean())
+    if np.ptp(v) == 0: return dict(mean=m, low=m, high=m, n=len(v))
+    kw = dict(vectorized=True, n_resamples=n_resamples, confidence_level=conf, random_state=np.random.default_rng(seed))
+    ci = stats.bootstrap((v,), np.mean, method='BCa', **kw).confidence_interval
+    if not (np.isfinite(ci.low) and np.isfinite(ci.high)): ci = stats.bootstrap((v,), np.mean, method='percentile', **kw).confidence_interval
+    return dict(mean=m, low=float(ci.low), high=float(ci.high), n=len(v))

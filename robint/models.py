@@ -15,10 +15,10 @@ from torch import nn, Tensor
 from .core import check_int, check_choice, check_number, save_checkpoint, load_checkpoint
 
 # %% auto #0
-__all__ = ['MODELS', 'FOREIGN_SOURCES', 'PICKLE_WARNING', 'Normalize', 'Classifier', 'resnet18_body', 'resnet50_body',
+__all__ = ['MODELS', 'READOUTS', 'FOREIGN_SOURCES', 'PICKLE_WARNING', 'Normalize', 'Classifier', 'resnet18_body', 'resnet50_body',
            'BasicBlock', 'SmallResNet', 'small_resnet_body', 'Whitening', 'ConvGroup', 'FastNet', 'fastnet_body',
-           'create_model', 'data_dependent_init', 'fold_batchnorm', 'save_model', 'load_model', 'foreign_net',
-           'final_linear', 'first_conv_channels', 'foreign_body', 'foreign_model', 'check_model_input',
+           'create_model', 'data_dependent_init', 'final_map', 'Readout', 'fold_batchnorm', 'save_model', 'load_model',
+           'foreign_net', 'final_linear', 'first_conv_channels', 'foreign_body', 'foreign_model', 'check_model_input',
            'read_foreign_checkpoint', 'convert_checkpoint', 'convert_cli', 'robint_convert']
 
 # %% ../nbs/02_models.ipynb #f4389560
@@ -126,9 +126,10 @@ class SmallResNet(nn.Module):
         self.layer1, self.layer2, self.layer3 = stages
         self.feature_dim = 4 * width
 
-    def forward(self, x:Tensor)->Tensor:
-        x = self.layer3(self.layer2(self.layer1(self.stem(x))))  # (N, 4w, H/4s, W/4s), s = stem_stride
-        return x.mean((2, 3))                                     # (N, 4w)
+    def feature_map(self, x:Tensor)->Tensor:
+        "The last stage's map (N, 4w, H/4s, W/4s), s = stem_stride: what R(x) averages"
+        return self.layer3(self.layer2(self.layer1(self.stem(x))))
+    def forward(self, x:Tensor)->Tensor: return self.feature_map(x).mean((2, 3))  # (N, 4w)
 
 def _blocks_per_stage(depth)->int:
     "n = (depth - 2) / 6, or a ValueError that says which depths are valid"
@@ -216,9 +217,11 @@ class FastNet(nn.Module):
 
     def data_init(self, x:Tensor)->Tensor|None:
         return self.whiten.data_init(x) if self.whitened else None     # whiten=False: the stem stays +-identity
+    def feature_map(self, x:Tensor)->Tensor:
+        "The last group's map (N, widths[-1], h, w) (3x3 at 32 px): what R(x) max-pools"
+        return self.groups(F.gelu(self.whiten(x)))
     def forward(self, x:Tensor)->Tensor:
-        x = self.groups(F.gelu(self.whiten(x)))                         # (N, widths[-1], h, w)
-        return x.amax((2, 3)) * self.scale                              # (N, widths[-1])
+        return self.feature_map(x).amax((2, 3)) * self.scale            # (N, widths[-1])
 
 def fastnet_body(in_channels:int=3,              # 1 (grey) or 3 (RGB)
                  widths:Sequence[int]=(64, 256, 256), # channels of the three conv groups; features are widths[-1]
@@ -239,7 +242,6 @@ def fastnet_body(in_channels:int=3,              # 1 (grey) or 3 (RGB)
         if not isinstance(v, bool): raise ValueError(f"{k} must be True or False; got {v!r}")
     body = FastNet(in_channels, tuple(widths), whiten_kernel, scale, identity_init, bn_scale, bn_after_pool, whiten_eps, whiten)
     return body, body.feature_dim
-
 
 # %% ../nbs/02_models.ipynb #df61c051
 MODELS:dict[str, Callable[..., tuple[nn.Module, int]]] = {
@@ -297,6 +299,60 @@ def data_dependent_init(model:Classifier,  # built by create_model
     x = images[idx].float()
     if images.dtype == torch.uint8: x = x / 255
     with torch.no_grad(): return body.data_init(model.norm(x.to(model.norm.mean.device)))
+
+# %% ../nbs/02_models.ipynb #46d26af9
+def _map_fn(body:nn.Module)->Callable[[Tensor], Tensor]:
+    "The function that computes `body`'s last feature map, or a ValueError that says which bodies have one"
+    if callable(getattr(body, 'feature_map', None)): return body.feature_map
+    from torchvision.models import ResNet
+    if isinstance(body, ResNet):
+        return lambda x: body.layer4(body.layer3(body.layer2(body.layer1(body.maxpool(body.relu(body.bn1(body.conv1(x))))))))
+    raise ValueError(f"a {type(body).__name__} body has no known last feature map; robint's fastnet, small_resnet, resnet18 and "
+                     "resnet50 have one (give a foreign body a feature_map(x) method to use readouts with it)")
+
+def final_map(body:nn.Module,  # a robint body: FastNet, SmallResNet, or a torchvision ResNet (resnet18 / resnet50)
+              x:Tensor,        # normalised images (N,C,H,W), i.e. after the model's `norm`
+             )->Tensor:        # the last spatial map (N, D, h, w) that the body pools into R(x)
+    "The body's last feature map, before its global pooling"
+    return _map_fn(body)(x)
+
+class _FakeMax(torch.autograd.Function):
+    "Forward: each channel's maximum over the map; backward: the gradient of the mean (spread evenly over the map)"
+    @staticmethod
+    def forward(ctx, m:Tensor)->Tensor:
+        ctx.shape = m.shape
+        return m.amax((2, 3))                                               # (N, D)
+    @staticmethod
+    def backward(ctx, g:Tensor)->Tensor:
+        n, d, h, w = ctx.shape
+        return (g / (h * w))[:, :, None, None].expand(n, d, h, w)          # (N, D, h, w)
+
+READOUTS:dict[str, Callable[[Tensor], Tensor]] = {
+    'max': lambda m: m.amax((2, 3)),       # (N, D)
+    'avg': lambda m: m.mean((2, 3)),       # (N, D)
+    'flat': lambda m: m.flatten(1),        # (N, D*h*w)
+    'fake_max': _FakeMax.apply}            # (N, D): max forward, mean's gradient
+
+class Readout(nn.Module):
+    "A view of a `Classifier` whose R(x) (`features`) is `readout` of the body's last map; its logits stay the model's own"
+    def __init__(self,
+                 model:Classifier,  # a robint Classifier (its weights are shared, not copied)
+                 readout:str,       # one of READOUTS: 'max', 'avg', 'flat', 'fake_max'
+                ):
+        super().__init__()
+        self.readout = check_choice(readout, 'readout', READOUTS)
+        if not isinstance(model, Classifier): raise ValueError(f"Readout needs a robint Classifier (norm, body, head); got a {type(model).__name__}")
+        _map_fn(model.body)                                                 # a body without a known map fails here, before any compute
+        self.model = model
+
+    def features(self, x:Tensor)->Tensor:
+        "R(x) under this readout: (N, D) or, for 'flat', (N, D*h*w)"
+        c = self.model.norm.mean.shape[0]
+        if x.ndim != 4 or x.shape[1] != c: raise ValueError(f"images must have shape (N,{c},H,W) for this {c}-channel model; got {tuple(x.shape)}")
+        return READOUTS[self.readout](final_map(self.model.body, self.model.norm(x)))
+
+    def forward(self, x:Tensor)->Tensor: return self.model(x)
+    def extra_repr(self)->str: return f"readout={self.readout!r}"
 
 # %% ../nbs/02_models.ipynb #2e6bf6bc
 def fold_batchnorm(model:nn.Module)->nn.Module:

@@ -25,9 +25,9 @@ __all__ = ['RESERVED_KEYS', 'PROFILES', 'DEFAULT_PROFILE', 'RUNNER_KEYS', 'TQDM_
            'select_notebooks', 'code_sources', 'parameters_cell', 'notebook_parameters', 'notebook_inputs',
            'library_fingerprint', 'cache_key', 'snapshot', 'written_files', 'outputs_intact', 'stamp_path',
            'read_stamp', 'results_delta', 'restore_results', 'tree_cpu_seconds', 'tree_snapshot', 'NotebookFailed',
-           'export_html', 'Tracker', 'run_notebook', 'resolve_data_root', 'parse_models', 'check_given_models',
-           'seed_dir', 'parse_seeds', 'run_paper', 'paper_cli', 'robint_paper', 'paper_data', 'model_path',
-           'load_paper_models', 'paper_train_configs', 'robust_start', 'time_to_accuracy']
+           'export_html', 'Tracker', 'ipc_kernel_manager', 'run_notebook', 'resolve_data_root', 'parse_models',
+           'check_given_models', 'seed_dir', 'parse_seeds', 'run_paper', 'paper_cli', 'robint_paper', 'paper_data',
+           'model_path', 'load_paper_models', 'paper_train_configs', 'robust_start', 'time_to_accuracy']
 
 # %% ../nbs/09_pipeline.ipynb #b906b805
 def _umask()->int:
@@ -309,7 +309,7 @@ def write_index(out_dir,         # figures/<profile>/ holding results.json
     return p if p.exists() and p.read_text() == text else atomic_write(p, text)
 
 # %% ../nbs/09_pipeline.ipynb #af0e2bca
-PROFILES = ('smoke', 'fashion-cpu', 'cifar10-cpu', 'cifar10-paper', 'imagenet150-paper')
+PROFILES = ('smoke', 'fashion-cpu', 'cifar10-cpu', 'cifar10-resnet18-cpu', 'cifar10-paper', 'imagenet150-paper')
 DEFAULT_PROFILE = 'fashion-cpu'
 RUNNER_KEYS = ('out_dir', 'run_dir')   # set by the runner from the profile name; not allowed in a profile file
 
@@ -610,6 +610,17 @@ def _env(**kv):
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
 
+def ipc_kernel_manager()->type:
+    """The kernel manager papermill starts kernels with: over Unix-domain sockets in Jupyter's runtime folder (its owner's
+    only) where the platform has them, instead of loopback TCP, which any local user can reach and which ipykernel warns
+    about on every start; plain TCP on Windows"""
+    from jupyter_client.manager import AsyncKernelManager
+    if os.name == 'nt': return AsyncKernelManager
+    from traitlets import CaselessStrEnum
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(['tcp', 'ipc'], default_value='ipc', config=True)
+    return IPCKernelManager
+
 def run_notebook(nb:Path,              # the source notebook in nbs/paper/
                  executed:Path,        # where the executed notebook goes (runs/<profile>/<nb>.ipynb)
                  params:dict,          # parameters for papermill
@@ -628,7 +639,7 @@ def run_notebook(nb:Path,              # the source notebook in nbs/paper/
         malloc = {k: v for k, v in KEEP_FREED_ENV.items() if k not in os.environ}   # freed memory reused in the kernel, unless set
         with _env(ROBINT_NOTEBOOK=nb.stem, TQDM_MININTERVAL=TQDM_INTERVAL_S, **malloc, **(env or {})):
             pm.execute_notebook(str(nb), str(executed), parameters=params, kernel_name='python3', cwd=str(cwd),
-                                progress_bar=False, execution_timeout=timeout,
+                                progress_bar=False, execution_timeout=timeout, kernel_manager_class=ipc_kernel_manager(),
                                 stdout_file=tracker, stderr_file=tracker, on_cell_start=tracker.on_cell_start,
                                 extra_arguments=[f'--IPKernelApp.exec_lines={KERNEL_TEXT_PROGRESS}'])
     except pm.PapermillExecutionError as e:
@@ -966,7 +977,7 @@ def _sigterm_interrupts_kernels():
     finally: signal.signal(signal.SIGTERM, old)
 
 @call_parse
-def paper_cli(profile:str=DEFAULT_PROFILE,  # smoke, fashion-cpu, cifar10-cpu, cifar10-paper or imagenet150-paper
+def paper_cli(profile:str=DEFAULT_PROFILE,  # smoke, fashion-cpu, cifar10-cpu, cifar10-resnet18-cpu, cifar10-paper, imagenet150-paper
               data_root:str=None,           # dataset folder or archive (overrides the profile's data_root); also --data-root
               force:store_true=False,       # rerun every selected notebook, ignoring the cache
               only:Param("run only this notebook: stem or NN prefix (repeat it, or comma-separate)", str, action='append')=None,

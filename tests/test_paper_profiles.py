@@ -74,3 +74,52 @@ def test_cifar10_cpu_uses_the_fast_recipe():
 def paper_train_configs_of(name):
     from robint.pipeline import paper_train_configs
     return paper_train_configs(load_profile(name, REPO))
+
+def test_cifar10_resnet18_cpu_trains_as_the_paper():
+    "The paper's network for both models; the robust one from scratch, on the true labels, with multi-step L2 PGD at 0.5"
+    prof, cfgs = load_profile('cifar10-resnet18-cpu', REPO), paper_train_configs_of('cifar10-resnet18-cpu')
+    r = cfgs['robust']
+    assert prof['model'] == 'resnet18' and prof['robust_init'] == 'scratch'
+    assert (r.attack, r.norm, r.eps, r.attack_labels, r.select_by, r.val_attack_iters, r.val_radius) == ('pgd', 'L2', 0.5, 'true', 'mean', 20, 0.5)
+    assert 3 <= r.attack_iters <= 7 and r.attack_step is None and r.attack_random_start   # step 2.5 eps / K (TrainConfig's default)
+    assert prof['eval_eps'] == 0.5 and prof['eval_n'] >= 2000 and 10 * prof['gen_per_class'] >= 1000
+    from robint.models import create_model
+    m = create_model('resnet18', num_classes=10)
+    assert m.feature_dim == 512 and sum(p.numel() for p in m.parameters()) == 11_173_962
+
+# cifar10-resnet18-cpu's two TrainConfigs as first committed: a profile edit that changes how they train changes these
+# hashes, and 01_train would retrain (hours on 2 CPU cores)
+HASHES_CIFAR10_RESNET18_CPU = ('06afe0e533ec4fbd', '10930ecc9d464ef7')   # the standard one is cifar10-cpu's recipe (the hash does not cover the network)
+
+def test_cifar10_resnet18_cpu_keeps_its_training_hashes():
+    cfgs = paper_train_configs_of('cifar10-resnet18-cpu')
+    assert (cfgs['standard'].hash(), cfgs['robust'].hash()) == HASHES_CIFAR10_RESNET18_CPU
+
+def test_cifar10_resnet18_cpu_resumes_bit_exactly_between_epochs(tmp_path):
+    """The profile's robust training (ResNet-18 from scratch, PGD-3, the fast recipe), on 32 random images for 2 epochs:
+    stopped after its first epoch and resumed in a new call, it ends with the weights, optimiser state and log of a run
+    that was never stopped"""
+    import dataclasses, torch
+    from robint.core import load_checkpoint, bf16_fast, seed_everything
+    from robint.data import Split
+    from robint.models import create_model
+    from robint.train import train
+    torch.set_num_threads(1)
+    cfg = paper_train_configs_of('cifar10-resnet18-cpu')['robust']
+    cfg = dataclasses.replace(cfg, epochs=2, batch_size=16, val_attack_iters=2, ckpt_every=0, amp=cfg.amp and bf16_fast('cpu'))
+    g = torch.Generator().manual_seed(0)
+    data = Split(torch.randint(0, 256, (32, 3, 32, 32), generator=g, dtype=torch.uint8), torch.arange(32) % 10)
+    val = Split(torch.randint(0, 256, (8, 3, 32, 32), generator=g, dtype=torch.uint8), torch.arange(8) % 10)
+    def run(d, init=0, **kw):
+        seed_everything(init); m = create_model('resnet18', num_classes=10)
+        return train(m, data, cfg, d, val_split=val, device='cpu', progress=False, **kw)
+    ref = run(tmp_path/'ref')
+    part = run(tmp_path/'run', max_steps=2)                    # 32 images / batch 16: the first epoch's 2 steps
+    assert not part['finished'] and len(part['log']) == 1
+    done = run(tmp_path/'run', init=1)                         # other initial weights: only the checkpoint can give ref's result
+    assert done['finished'] and len(done['log']) == 2
+    (a, ma), (b, mb) = load_checkpoint(ref['last']), load_checkpoint(done['last'])
+    assert a.keys() == b.keys()
+    for k in a: assert torch.equal(a[k], b[k]), k
+    strip = lambda log: [{k: v for k, v in row.items() if k not in ('seconds', 'others_cores')} for row in log]
+    assert strip(ref['log']) == strip(done['log'])

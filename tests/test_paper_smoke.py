@@ -10,12 +10,13 @@ FIGURES = ['fig02_ig_shap_samples', 'fig03_generation_standard', 'fig03_generati
            'fig05_feature_vis_a', 'fig10_ig_grid', 'fig11_inversion_noise', 'fig12_feature_vis_b', 'fig13_shap_grid', 'fig02_ig_shap_samples_shared_scale', 'fig10_ig_grid_shared_scale', 'fig13_shap_grid_shared_scale',
            'fig14_generation_seeds', 'figA_training_curves', 'figB_accuracy_vs_eps', 'figE_randomisation_check',
            'figS1_sip_at_examples', 'figS2_sip_at_accuracy_vs_eps', 'figM1_minibatch_attack_strength',
-           'figP1_prototypes', 'figP2_prototype_samples', 'figP3_prototype_nearest', 'figH1_perceptibility_simulated', 'figV_claims']
+           'figP1_prototypes', 'figP2_prototype_samples', 'figP3_prototype_nearest', 'figH1_perceptibility_simulated', 'figV_claims',
+           'figR1_readout_inversions', 'figR2_readout_margins']
 TABLES = ['table1_accuracy', 'table1b_pgd_losses', 'table2_fid', 'table3_inversion_distance', 'tableA_training', 'tableB_accuracy_vs_eps', 'tableD2_ig_completeness',
           'tableD_interpretability', 'tableE_randomisation', 'tableF_representation_distance', 'tableG_feature_vis',
           'tableS1_sip_at', 'tableM1_minibatch_attack_strength', 'tableM2_gradient_scale', 'tableP1_protoflow',
           'tableH1_perceptibility_simulated', 'tableH2_psychometric_simulated', 'tableG2_feature_vis_all_units', 'tableH_inversion_pixels',
-          'tableV_claims_by_seed']
+          'tableV_claims_by_seed', 'tableR0_readout_premise', 'tableR1_readout_inversions', 'tableR2_readout_claims']
 TORCH = ['torch==2.14.1', 'torchvision==0.29.1']       # the releases on this machine's disk (pip takes them from there)
 HEARTBEAT = 8                                        # seconds between heartbeat lines in the smoke run (default 60)
 NOTEBOOKS = sorted(p.stem for p in (REPO/'nbs'/'paper').glob('[0-9]*.ipynb'))
@@ -137,6 +138,8 @@ def test_stderr_has_a_start_and_an_end_line_for_every_notebook(smoke):
     assert long, wall
     for nb in long:     # a heartbeat with the cell and the latest output for every notebook that ran long enough
         assert re.search(rf'^{nb}: running for 0 min \d\d s, cell \d+ \(.+\); latest output: ', log, re.M), (nb, log[-3000:])
+    # the kernels talk over Unix-domain sockets (robint.pipeline.ipc_kernel_manager): no warning of plain-text TCP
+    assert 'Kernel is running over TCP without encryption' not in log, log[-3000:]
 
 def test_executed_notebooks_hold_text_progress_refreshed_rarely(smoke):
     "ipywidgets is installed in the venv, yet inside robint-paper tqdm writes text, at most every 30 s per bar"
@@ -317,16 +320,18 @@ def test_claims_ledger_holds_every_claim_with_a_finite_interval(smoke):
     out, _, _ = smoke
     figs = out/'figures'/'smoke'
     res = json.loads((figs/'results.json').read_text())
+    from robint.claims import readout_claims
+    ablation = readout_claims(['max', 'avg', 'flat', 'fake_max'], ['other', 'grey', 'uniform'])   # smoke's 05b_readouts
     rows = {r['id']: r for r in res['claims']['rows']}
-    assert list(rows) == [c['id'] for c in CLAIMS] and res['claims']['train_seeds'] == [0]
+    assert list(rows) == [c['id'] for c in CLAIMS + ablation] and res['claims']['train_seeds'] == [0]
     measured = [r for r in rows.values() if r['status'] == 'measured']
-    assert len(measured) == len(CLAIMS)                          # Fashion-MNIST has masks: nothing is left unmeasured
+    assert len(measured) == len(CLAIMS) + len(ablation)          # Fashion-MNIST has masks: nothing is left unmeasured
     for r in measured:
         assert all(math.isfinite(r[k]) for k in ('low', 'effect', 'high')) and r['low'] <= r['effect'] <= r['high'], r
         assert r['verdict'] in VERDICTS and r['n'] >= 2 and r['n_seeds'] == 1, r
     assert rows['pgd_accuracy']['n'] == rows['clean_accuracy']['n'] == 500     # smoke's 500 test images (eval_n 0: all), per model
     text = (figs/'claims.md').read_text()
-    assert all(c['claim'] in text for c in CLAIMS)
+    assert all(c['claim'] in text for c in CLAIMS + ablation) and text.index(CLAIMS[-1]['claim']) < text.index('**The readout ablation**')
     index = (figs/'README.md').read_text()
     assert index.index("## Verdicts on the paper's claims") < index.index("## Deviations"), index[:2000]
     t2 = res['table2_fid']
@@ -335,5 +340,26 @@ def test_claims_ledger_holds_every_claim_with_a_finite_interval(smoke):
     col = lambda c: [r[t2['columns'].index(c)] for r in t2['rows']]
     for m in ('FID', 'KID'):
         assert all(lo <= v <= hi for lo, v, hi in zip(col(f'{m} low'), col(m), col(f'{m} high'))), (m, t2['rows'])
-    for nb in ('02_robustness', '03_attributions', '04_generation', '05_inversion', '06_feature_vis'):
+    for nb in ('02_robustness', '03_attributions', '04_generation', '05_inversion', '05b_readouts', '06_feature_vis'):
         assert (out/'runs'/'smoke'/'per_image'/f'{nb}.npz').is_file(), nb
+
+def test_readout_ablation_repeats_05_through_the_models_own_readout(smoke):
+    """05b_readouts with readout_n = inv_n (smoke: 8) inverts 05's targets from 05's starts: through the models' own readout
+    (the small ResNet's average) it repeats 05's inversions, image by image; the other readouts give other inversions"""
+    import numpy as np
+    from robint.claims import load_per_image
+    out, _, _ = smoke
+    runs = out/'runs'/'smoke'
+    a05, _ = load_per_image(runs, '05_inversion')
+    a5b, meta = load_per_image(runs, '05b_readouts')
+    assert meta['native'] == {'standard': 'avg', 'robust': 'avg'} and meta['targets'] == 8
+    for k in ('standard', 'robust'):
+        for s05, s5b in (('inv1', 'other'), ('inv2', 'uniform')):
+            for m in ('ssim_margin', 'l2_margin', 'feature'):
+                np.testing.assert_allclose(a5b[f'{m}/{s5b}/avg/{k}'], a05[f'{m}/{s05}/{k}'], rtol=1e-4, atol=1e-4, err_msg=f'{m}/{s5b}/{k}')
+        assert not np.allclose(a5b[f'ssim_margin/other/flat/{k}'], a05[f'ssim_margin/inv1/{k}'], atol=1e-3)
+    res = json.loads((out/'figures'/'smoke'/'results.json').read_text())
+    r1 = res['tableR1_readout_inversions']; col = lambda c: [row[r1['columns'].index(c)] for row in r1['rows']]
+    assert len(r1['rows']) == 2 * 4 * 3                          # models x readouts x starts
+    assert all(lo <= v <= hi for lo, v, hi in zip(col('SSIM margin low'), col('SSIM margin'), col('SSIM margin high')))
+    assert set(col('resembles')) <= {'target', 'start', 'neither (inconclusive)'}
