@@ -17,9 +17,10 @@ __all__ = ['STUDY_MODES', 'NORMS', 'FORMAT', 'MASK_FORMAT', 'SIMULATED', 'HUMAN'
            'read_png', 'cond_id', 'clean_file', 'stim_file', 'perturb_images', 'build_study', 'load_study',
            'trial_plan', 'n_choices', 'AnswerLog', 'answer_record', 'mask_path', 'save_mask', 'read_mask',
            'load_human_saliency', 'max_abs_diff', 'SimulatedObserver', 'simulate_study', 'Refused', 'is_loopback',
-           'StudyServer', 'StudyHandler', 'start_server', 'request', 'wilson_interval', 'load_answers', 'source_label',
-           'detection_table', 'psychometric', 'eps_at', 'fit_psychometric', 'psychometric_table', 'accuracy_curves',
-           'study_figure', 'run_models', 'build_from_profile', 'analyse', 'study_cli', 'robint_study']
+           'allowed_hosts', 'StudyServer', 'StudyHandler', 'start_server', 'request', 'wilson_interval', 'load_answers',
+           'source_label', 'detection_table', 'psychometric', 'eps_at', 'fit_psychometric', 'psychometric_table',
+           'accuracy_curves', 'study_figure', 'run_models', 'build_from_profile', 'analyse', 'study_cli',
+           'robint_study']
 
 # %% ../nbs/12_study.ipynb #c9bd81a5
 STUDY_MODES = ('2afc', 'yesno')
@@ -47,10 +48,10 @@ def image_key(img)->str:  # uint8 image (C,H,W) or (H,W), tensor or array
 
 # %% ../nbs/12_study.ipynb #0bac5016
 def _fsync_dir(d:Path):
+    "fsync a folder (its new entries); skipped where a folder cannot be opened (Windows), an error where its fsync fails"
     try: fd = os.open(d, os.O_RDONLY)
     except OSError: return
     try: os.fsync(fd)
-    except OSError: pass
     finally: os.close(fd)
 
 def durable_write(path, data:bytes)->Path:
@@ -338,6 +339,21 @@ def is_loopback(host:str)->bool:
     try: return all(ipaddress.ip_address(a[4][0]).is_loopback for a in socket.getaddrinfo(host, None))
     except (OSError, ValueError): return False
 
+def allowed_hosts(host:str, port:int)->set[str]:
+    """The `Host` headers the server at host:port answers: its own address; for a loopback address also localhost,
+    127.0.0.1 and [::1]; for a wildcard address (0.0.0.0, ::) also this machine's name and addresses"""
+    names = {host}
+    if is_loopback(host): names |= {'localhost', '127.0.0.1', '::1'}
+    if host in ('0.0.0.0', '::', ''):
+        names |= {'localhost', '127.0.0.1', '::1', socket.gethostname()}
+        try: names |= {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None)}
+        except OSError: pass
+    return {(f'[{n}]:{port}' if ':' in n else f'{n}:{port}').lower() for n in names if n}
+
+_BUSY_BODY = b'{"error": "server busy: try again in a moment"}'
+_BUSY = (b'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n'
+         b'Content-Length: %d\r\n\r\n%s' % (len(_BUSY_BODY), _BUSY_BODY))
+
 class StudyServer(http.server.ThreadingHTTPServer):
     "The study's HTTP server: pages, stimuli, anonymous ids, trials and answers (JSONL, fsynced), saliency masks"
     daemon_threads = True
@@ -346,16 +362,33 @@ class StudyServer(http.server.ThreadingHTTPServer):
                  port:int=8765,               # 0: any free port
                  max_body:int=1 << 20,        # largest request body accepted, bytes
                  verbose:bool=False,          # log every request on stderr
+                 timeout:float=5.0,           # seconds a connection may take to send each part of a request before it is closed
+                 max_threads:int=32,          # connections served at once; more get a 503 at once
                 ):
         self.study_dir, self.study = Path(study_dir), load_study(study_dir)
         if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1024: raise ValueError(f"max_body must be an integer >= 1024 bytes; got {max_body!r}")
         self.max_body, self.verbose, self.lock = max_body, verbose, threading.Lock()
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600: raise ValueError(f"timeout must be a number of seconds in (0, 600]; got {timeout!r}")
+        if isinstance(max_threads, bool) or not isinstance(max_threads, int) or max_threads < 1: raise ValueError(f"max_threads must be an integer >= 1; got {max_threads!r}")
+        self.request_timeout, self.slots = float(timeout), threading.BoundedSemaphore(max_threads)
         self.ids, self.answers = AnswerLog(self.study_dir/'ids.jsonl'), AnswerLog(self.study_dir/'answers.jsonl')
         self.mask_dir, self.paint = self.study_dir/'masks', {p['key']: p for p in self.study.get('paint') or []}
         self.roles = {r['id']: r['role'] for r in self.ids.read() if 'id' in r and 'role' in r}
         self.done, self.plans = {}, {}
         for r in self.answers.read(): self.done.setdefault(r.get('participant'), set()).add(r.get('trial'))
         super().__init__((host, port), StudyHandler)
+        self.hosts = allowed_hosts(*self.server_address[:2])
+    def process_request(self, request, client_address):
+        "One thread per connection, at most `max_threads` at once: beyond that a 503 at once, no thread"
+        if not self.slots.acquire(blocking=False):
+            try: request.sendall(_BUSY)
+            except OSError: pass
+            self.shutdown_request(request); return
+        try: super().process_request(request, client_address)
+        except BaseException: self.slots.release(); raise
+    def process_request_thread(self, request, client_address):
+        try: super().process_request_thread(request, client_address)
+        finally: self.slots.release()
     @property
     def url(self)->str:
         h, p = self.server_address[:2]
@@ -428,6 +461,24 @@ _PAGES = {}
 class StudyHandler(http.server.BaseHTTPRequestHandler):
     "Routes of `StudyServer`; every refusal is a 4xx JSON error and writes nothing"
     server_version = 'robint-study'
+    def setup(self):
+        self.timeout = self.server.request_timeout    # socket timeout of this connection (StreamRequestHandler applies it)
+        super().setup()
+    def _check_host(self):
+        "Refuse a request whose Host is not this server's own (DNS rebinding: a foreign name that resolves to us)"
+        hs = self.headers.get_all('Host') or []
+        h = hs[0] if len(hs) == 1 else None                                     # none, or several: refused
+        if h is None or h.strip().lower() not in self.server.hosts:
+            raise Refused(421, f"Host {h!r} is not this server's; open it as {self.server.url}")
+    def _check_post(self):
+        "Refuse a POST that a page of another origin could send without a preflight, or that comes from another origin"
+        if self.headers.get_content_type() != 'application/json':
+            raise Refused(415, f"Content-Type must be application/json; got {self.headers.get('Content-Type')!r}")
+        o = self.headers.get('Origin')
+        if o is not None and not (o.lower().startswith('http://') and o[7:].lower() in self.server.hosts):
+            raise Refused(403, f"requests from another origin ({o!r}) are not accepted")
+        if self.headers.get('Sec-Fetch-Site', 'same-origin') not in ('same-origin', 'none'):
+            raise Refused(403, f"cross-site requests (Sec-Fetch-Site: {self.headers['Sec-Fetch-Site']}) are not accepted")
     def log_message(self, fmt, *args):
         if self.server.verbose: super().log_message(fmt, *args)
     def _send(self, status:int, body:bytes, ctype:str, extra:dict|None=None):
@@ -452,7 +503,12 @@ class StudyHandler(http.server.BaseHTTPRequestHandler):
                 if not chunk: break
                 left -= len(chunk)
             raise Refused(413, f"request body of {n} bytes is over the limit of {self.server.max_body}")
-        try: body = json.loads(self.rfile.read(n))
+        try: raw = self.rfile.read(n)
+        except TimeoutError:
+            self.close_connection = True
+            raise Refused(408, f"the request body did not arrive within {self.server.request_timeout:g} s") from None
+        if len(raw) < n: self.close_connection = True; raise Refused(400, f"the request body ended after {len(raw)} of {n} bytes")
+        try: body = json.loads(raw)
         except (ValueError, UnicodeDecodeError): raise Refused(400, "body is not valid JSON") from None
         if not isinstance(body, dict): raise Refused(400, "body must be a JSON object")
         return body
@@ -465,6 +521,7 @@ class StudyHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         u = urlsplit(self.path); q = {k: v[0] for k, v in parse_qs(u.query).items()}
         try:
+            self._check_host()
             if u.path in ('/', '/index.html'): return self._send(200, _PAGES['study'].encode(), 'text/html; charset=utf-8')
             if u.path == '/paint': return self._send(200, _PAGES['paint'].encode(), 'text/html; charset=utf-8')
             if u.path == '/api/study':
@@ -481,10 +538,18 @@ class StudyHandler(http.server.BaseHTTPRequestHandler):
         routes = {'/api/register': lambda b: dict(id=self.server.register(b.get('role'))),
                   '/api/answer': self.server.answer, '/api/mask': self.server.save_mask}
         try:
+            self._check_host()
             if u.path not in routes: raise Refused(404, f"no such endpoint {u.path!r}")
+            self._check_post()
             body = self._body()
             self._json(200, routes[u.path](body))
         except Refused as e: self._json(e.status, dict(error=str(e)))
+        except OSError as e:                       # the answer could not be stored durably (a failed write or fsync): no 200
+            self.close_connection = True
+            self._json(500, dict(error=f"could not store it: {e}; nothing was acknowledged, try again"))
+    def do_OPTIONS(self):
+        "CORS preflight: never granted (no Access-Control-Allow-* header), so no page of another origin can POST JSON here"
+        self._json(403, dict(error="cross-origin requests are not accepted"))
 
 # %% ../nbs/12_study.ipynb #580add15
 _PAGES['study'] = r"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>robint perceptibility study</title>

@@ -77,3 +77,61 @@ def test_ten_trials_and_one_mask_in_chromium(tmp_path, browser):
         assert m[14, 14] and m[14, 18] and m[18, 18] and not m[2, 2] and 5 < m.sum() < 200, m.sum()
     finally:
         srv.shutdown(); srv.server_close()
+
+EVIL = """<!doctype html><html><head><meta charset="utf-8"><title>evil</title></head><body>
+<form id="f" method="POST" action="{study}api/answer" enctype="text/plain"><input name='{answer_head}' value='"}}'></form>
+<script>
+const T = '{study}', out = [];
+const bodies = [['api/register', '{{"role": "participant"}}'], ['api/answer', '{answer}'], ['api/mask', '{mask}']];
+async function go() {{
+  for (const [path, body] of bodies) {{
+    // a "simple" request: no preflight, so it reaches the server; the page cannot read the answer
+    try {{ await fetch(T + path, {{method: 'POST', mode: 'no-cors', headers: {{'Content-Type': 'text/plain'}}, body}}); out.push('plain sent'); }}
+    catch (e) {{ out.push('plain failed'); }}
+    // JSON across origins: the browser asks first (OPTIONS), and sends nothing unless the server allows it
+    try {{ await fetch(T + path, {{method: 'POST', headers: {{'Content-Type': 'application/json'}}, body}}); out.push('json sent'); }}
+    catch (e) {{ out.push('json blocked'); }}
+  }}
+  document.title = 'done: ' + out.join(', ');
+  setTimeout(() => document.getElementById('f').submit(), 50);   // last, a plain form POST (it navigates away)
+}}
+go();
+</script></body></html>"""
+
+def test_a_page_of_another_origin_cannot_write(tmp_path, browser, capfd):
+    """A page served by a second local server, on another port (another origin), posts to the study's endpoints with
+    a registered participant's real trial: plain text (no preflight), JSON (preflight) and a form. Every request is
+    refused by the server or blocked by the browser, and nothing reaches the study's files"""
+    import http.server, json, threading, base64
+    from study_helpers import files
+    study = make_study(tmp_path/'study')
+    srv = start_server(tmp_path/'study', verbose=True)            # verbose: the server logs every request it gets
+    from robint.study import request
+    pid = request(srv.url + 'api/register', 'POST', {'role': 'participant'})[1]['id']
+    aid = request(srv.url + 'api/register', 'POST', {'role': 'annotator'})[1]['id']
+    t = trial_plan(study, pid)[0]
+    answer = json.dumps(dict(participant=pid, trial=0, trial_id=t['trial_id'], choice=t['answer']))
+    mask = json.dumps(dict(annotator=aid, image=study['paint'][0]['key'], height=28, width=28, mask=base64.b64encode(bytes([1]) * 784).decode()))
+    page = EVIL.format(study=srv.url, answer=answer, mask=mask, answer_head=answer[:-1] + ', "x": "').encode()
+    class Evil(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200); self.send_header('Content-Type', 'text/html'); self.send_header('Content-Length', str(len(page)))
+            self.end_headers(); self.wfile.write(page)
+        def log_message(self, *a): pass
+    evil = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Evil)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    before = files(srv.study_dir)
+    capfd.readouterr()
+    try:
+        browser.get(f'http://127.0.0.1:{evil.server_address[1]}/')
+        _wait(browser, lambda d: d.current_url.startswith(srv.url + 'api/answer'), 'the form post, last')
+        time.sleep(0.3)
+        assert files(srv.study_dir) == before                   # nothing registered, answered or painted
+        log = capfd.readouterr().err
+        got = {(m, p, int(s)) for m, p, s in __import__('re').findall(r'"(POST|OPTIONS) (/api/\w+) HTTP/1\.1" (\d{3})', log)}
+        assert {('POST', p, 415) for p in ('/api/register', '/api/answer', '/api/mask')} <= got, log     # the plain ones arrived, refused
+        assert {('OPTIONS', p, 403) for p in ('/api/register', '/api/answer', '/api/mask')} <= got, log  # the preflights, refused
+        assert not any(s == 200 for m, p, s in got), log
+        assert request(srv.url + f'api/next?participant={pid}')[1]['trial'] == 0                        # still at its first trial
+    finally:
+        evil.shutdown(); evil.server_close(); srv.shutdown(); srv.server_close()
