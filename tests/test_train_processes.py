@@ -3,12 +3,13 @@ import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import torch
 from robint.core import load_checkpoint
+from study_helpers import free_port
 
 WORKER = Path(__file__).with_name('train_worker.py')
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1'}
 
 def test_ddp_gloo_two_ranks(tmp_path):
-    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29517',
+    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', f'--master_port={free_port()}',
                         str(WORKER), str(tmp_path/'ddp'), '2'], env=ENV, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     w0, m0 = load_checkpoint(tmp_path/'ddp'/'rank0.safetensors'); w1, m1 = load_checkpoint(tmp_path/'ddp'/'rank1.safetensors')
