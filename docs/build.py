@@ -3,9 +3,12 @@
 1. Every library notebook becomes an API page: its cells as they are, and after each `#| export` cell the
    `show_doc` of what it defines (nbdev's own renderer: signature, docstring and docments table), rendered from
    the exported package, so no notebook is executed.
-2. This script writes the Sphinx sources into _site_src/: the README as the start page, the API pages, a page
-   describing the paper notebooks and their parameters, and the fashion-cpu results with their figures.
+2. This script writes the Sphinx sources into _site_src/: nbs/index.ipynb (rendered as the README is, docs/readme.py)
+   as the start page, the API pages, a page describing the paper notebooks and their parameters, a reproduction report
+   per committed profile (figures/<profile>/results.json + the profile's deviations + docs/reports/<profile>.md), with
+   every figure, and CHANGELOG.md.
 3. Sphinx + myst-nb (docs/conf.py) turns them into HTML in _site/.
+`python docs/build.py --readme` (`make readme`) only writes README.md from nbs/index.ipynb.
 Why not `nbdev_proc_nbs` + Sphinx: tried first; it insists on installing Quarto (a download), and its execution step
 stops at this project's test cells that mix imports with code. _site_src/ and _site/ are git-ignored. With Quarto
 installed, `nbdev_docs` builds nbdev's own site instead."""
@@ -13,6 +16,8 @@ import ast, importlib, json, re, shutil, subprocess, sys, time, uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'docs'))
+import readme   # docs/readme.py: the index notebook -> README text
 SRC, SITE = ROOT/'_site_src', ROOT/'_site'
 
 def _md(cell)->str: return ''.join(cell['source']) if isinstance(cell['source'], list) else cell['source']
@@ -98,23 +103,133 @@ def paper_page()->str:
         parts += [desc + '\n', f"Parameters of `{p.name}`:\n\n| parameter | smoke default | meaning |\n|---|---|---|\n{rows}\n"]
     return '\n'.join(parts)
 
-def results_page(profile:str='fashion-cpu')->str:
-    "The committed results of a profile (figures/<profile>/README.md) with its figures"
-    src = ROOT/'figures'/profile
-    if not (src/'README.md').exists(): return f"# Results\n\nNo results committed for `{profile}` yet: run `make paper`.\n"
-    dst = SRC/'results'; dst.mkdir(parents=True, exist_ok=True)
-    for f in src.glob('*.png'): shutil.copy2(f, dst/f.name)
-    text = (src/'README.md').read_text()
-    text = re.sub(r'!\[([^\]]*)\]\(([^)/]+\.png)\)', r'![\1](results/\2)', text)
-    return text
+REPORTS = 'reports'   # the site's folder of reproduction reports: reports/<profile>.md, its figures in reports/<profile>/
 
-def index_page(api:list[str])->str:
-    readme = (ROOT/'README.md').read_text()
-    local = {'figures/fashion-cpu/README.md': 'results.md'}     # README links to pages this site has; the rest go to the repository
-    readme = re.sub(r'\]\((?!https?:|#)([^)]+)\)', lambda m: f"]({local.get(m[1], 'https://github.com/robint/robint/blob/main/' + m[1])})", readme)
+def committed_profiles()->list[str]:
+    "Profiles with committed results (figures/<profile>/results.json), the default profile first"
+    names = sorted(p.parent.name for p in (ROOT/'figures').glob('*/results.json'))
+    return sorted(names, key=lambda n: (n != 'fashion-cpu', n == 'smoke', n))
+
+def report_notes(profile:str)->tuple[dict, dict]:
+    "(header, {section title: text}) of docs/reports/<profile>.md, the hand-written part of a report"
+    p = ROOT/'docs'/'reports'/f'{profile}.md'
+    text = p.read_text() if p.exists() else ''
+    head = re.match(r'---\n(.*?)\n---\n', text, re.S)
+    meta = dict(l.split(': ', 1) for l in head[1].splitlines() if ': ' in l) if head else {}
+    body = re.sub(r'<!--.*?-->', '', text[head.end():] if head else text, flags=re.S)
+    secs = {}
+    for part in re.split(r'^## ', body, flags=re.M)[1:]:
+        title, _, rest = part.partition('\n')
+        secs[title.strip()] = rest.strip()
+    return meta, secs
+
+def _effects(text:str)->dict:
+    "{label: text} of the '- **Label**: text' bullets (continuation lines indented)"
+    out = {}
+    for b in re.split(r'^- ', text, flags=re.M)[1:]:
+        m = re.match(r'\*\*(.+?)\*\*:\s*(.*)', ' '.join(b.split()), re.S)
+        if m: out[m[1]] = m[2]
+    return out
+
+def deviations_markdown(profile:str, effects:dict)->str:
+    "The profile's `deviations:` (what differs and why), each followed by its measured effect from the notes"
+    import yaml
+    f = ROOT/'nbs'/'paper'/'params'/f'{profile}.yaml'
+    devs = (yaml.safe_load(f.read_text()) or {}).get('deviations') or [] if f.exists() else []
+    effects, lines = dict(effects), []
+    for d in devs:
+        label, sep, rest = d.partition(':')
+        lines.append(f"- **{label}**: {rest.strip()}" if sep else f"- {d}")
+        if sep and label in effects: lines.append(f"\n  *Measured:* {effects.pop(label)}")
+    lines += [f"- **{k}** (measured): {v}" for k, v in effects.items()]
+    return '\n'.join(lines) if lines else "None declared by the profile."
+
+def _seed_results(profile:str)->dict:
+    "{seed folder ('' for seed 0 / the main folder): results.json} of a profile's committed results"
+    src = ROOT/'figures'/profile
+    out = {'': json.loads((src/'results.json').read_text())}
+    for d in sorted(src.glob('seed-*/results.json')): out[d.parent.name] = json.loads(d.read_text())
+    return out
+
+def wall_markdown(runs:dict)->str:
+    "Minutes per notebook, one column per training seed, and the total"
+    from robint.pipeline import markdown_table
+    cols = list(runs)
+    nbs = sorted({k for r in runs.values() for k in (r.get('wall_time_s') or {})})
+    rows = [[nb] + [round((runs[c].get('wall_time_s') or {}).get(nb, 0) / 60, 1) or '' for c in cols] for nb in nbs]
+    rows.append(['**total**'] + [round(sum((runs[c].get('wall_time_s') or {}).values()) / 60, 1) for c in cols])
+    heads = ['notebook'] + [f"minutes, {c.replace('-', ' ') or 'seed 0 (the figures)'}" for c in cols]
+    return markdown_table(heads, rows)
+
+def _order(kind:str, name:str, e:dict)->tuple:
+    "The paper's figures by number, then its tables, then extra figures and extra tables by name"
+    m = re.search(r'\b(fig|tab)\w*\.?\s*(\d+)', e.get('paper') or '', re.I)
+    return (0 if m[1].lower() == 'fig' else 1, int(m[2]), name) if m else (2 if kind == 'figure' else 3, 0, name)
+
+def items_markdown(res:dict, img_dir:str)->tuple[str, int]:
+    "(Markdown, number of figures) of every figure and table in results.json, in the paper's order"
+    from robint.pipeline import table_markdown
+    items = [('figure', k, e) for k, e in (res.get('figures') or {}).items()]
+    items += [('table', k, e) for k, e in res.items() if isinstance(e, dict) and 'rows' in e and 'columns' in e]
+    stale, parts = res.get('stale') or {}, []
+    for kind, name, e in sorted(items, key=lambda t: _order(*t)):
+        title = (e.get('paper') or 'Extra') + f": `{name}`"
+        if e.get('notebook') in stale: title = f"OUT OF DATE: {title}"
+        body = f"![{name}]({img_dir}/{e['file']})" if kind == 'figure' else table_markdown(e)
+        cap = ' '.join(str(e.get('caption') or '').split())
+        parts.append(f"### {title}\n\n{cap}" + (f" (notebook `{e['notebook']}`)" if e.get('notebook') else '') + f"\n\n{body}\n")
+    return '\n'.join(parts), sum(k == 'figure' for k, _, _ in items)
+
+def report_page(profile:str)->str:
+    "A profile's reproduction report: setup, deviations with their measured effects, results, time per notebook, what was tried"
+    src, dst = ROOT/'figures'/profile, SRC/REPORTS/profile
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in src.glob('*.png'): shutil.copy2(f, dst/f.name)
+    runs = _seed_results(profile); res = runs['']
+    meta, notes = report_notes(profile)
+    label = (res.get('values') or {}).get('dataset_label') or (res.get('profile') or {}).get('dataset_label', '')
+    seeds = (res.get('claims') or {}).get('train_seeds') or (res.get('profile') or {}).get('train_seeds') or [0]
+    parts = [f"# Reproduction report: `{profile}`\n",
+             f"Dataset: {label}; training seeds: {', '.join(map(str, seeds))}; measured on {meta.get('measured_on', 'a machine the notes do not name')}. "
+             f"Regenerate with `robint-paper --profile {profile}`. Every number below the deviations comes from "
+             f"`figures/{profile}/results.json` unless a section says otherwise; the profile is `nbs/paper/params/{profile}.yaml`.\n",
+             "## Setup\n", notes.pop('Setup', 'No notes for this profile yet (docs/reports/).') + '\n',
+             "## Deviations from the paper and their measured effects\n",
+             deviations_markdown(profile, _effects(notes.pop('Measured effects', ''))) + '\n', "## Results\n"]
+    if res.get('claims'):
+        c = res['claims']
+        parts += ["### Verdicts on the paper's claims\n", ((c.get('note') or '') + '\n\n' + c['markdown']).strip() + '\n']
+    if res.get('stale'):
+        parts += ["### Out of date\n", '\n'.join(f"- `{k}`: {v}" for k, v in sorted(res['stale'].items())) + '\n']
+    body, _ = items_markdown(res, profile)
+    parts += [body or "Nothing recorded yet.\n", "## Time per notebook\n",
+              (wall_markdown(runs) if any(r.get('wall_time_s') for r in runs.values()) else "No notebook has run yet.") + '\n']
+    tried = notes.pop('What was tried', '')
+    parts += [f"## {k}\n\n{v}\n" for k, v in notes.items()]
+    parts += ["## What was tried\n", (tried or "Nothing recorded.") + '\n']
+    return '\n'.join(parts)
+
+def changelog_page()->str:
+    p = ROOT/'CHANGELOG.md'
+    return p.read_text() if p.exists() else "# Changelog\n\nNone yet.\n"
+
+def _site_link(target:str, profiles:list[str])->str:
+    "Where a README link goes in the site: its own pages for reports, ledgers and the changelog; else the repository"
+    path, _, anchor = target.partition('#')
+    m = re.fullmatch(r'(?:docs/reports/([\w.-]+)\.md|figures/([\w.-]+)/(?:claims|README)\.md)', path)
+    prof = m and (m[1] or m[2])
+    if prof in profiles: return f"{REPORTS}/{prof}.md"
+    if path == 'CHANGELOG.md': return 'changelog.md'
+    return 'https://github.com/robint/robint/blob/main/' + target
+
+def index_page(api:list[str], profiles:list[str])->str:
+    "The landing page: nbs/index.ipynb rendered exactly as README.md is, with links to the site's own pages"
+    text = readme.render()
+    text = re.sub(r'\]\((?!https?:|#|mailto:)([^)]+)\)', lambda m: f"]({_site_link(m[1], profiles)})", text)
     toc = "\n".join(["```{toctree}", ":maxdepth: 1", ":caption: Library (one page per notebook)", "", *api, "```", "",
-                     "```{toctree}", ":maxdepth: 1", ":caption: Paper pipeline", "", "paper", "results", "```", ""])
-    return readme + "\n\n" + toc
+                     "```{toctree}", ":maxdepth: 1", ":caption: Paper pipeline", "", "paper",
+                     *[f"{REPORTS}/{p}" for p in profiles], "changelog", "```", ""])
+    return text + "\n\n" + toc
 
 def main()->int:
     t0 = time.perf_counter()
@@ -123,13 +238,16 @@ def main()->int:
     shutil.copy(ROOT/'docs'/'conf.py', SRC/'conf.py')
     api = api_pages()
     (SRC/'paper.md').write_text(paper_page())
-    (SRC/'results.md').write_text(results_page())
-    (SRC/'index.md').write_text(index_page(api))
+    profiles = committed_profiles()
+    for prof in profiles: (SRC/REPORTS/f'{prof}.md').write_text(report_page(prof))
+    (SRC/'changelog.md').write_text(changelog_page())
+    (SRC/'index.md').write_text(index_page(api, profiles))
     r = subprocess.run([sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-j', '1', str(SRC), str(SITE)])
     shutil.rmtree(SITE.parent/'jupyter_execute', ignore_errors=True)   # myst-nb's intermediate copies, beside the output folder
     if r.returncode: print("docs: sphinx-build failed (see above)", file=sys.stderr); return r.returncode
-    print(f"docs: {SITE/'index.html'} ({len(api)} API pages) in {time.perf_counter() - t0:.0f} s; open it in a browser, "
+    print(f"docs: {SITE/'index.html'} ({len(api)} API pages, reports of {', '.join(profiles)}) in {time.perf_counter() - t0:.0f} s; open it in a browser, "
           f"or serve it: python -m http.server -d {SITE.relative_to(ROOT)} --bind 127.0.0.1 8000")
     return 0
 
+if sys.argv[1:] == ['--readme']: readme.write(); sys.exit(0)   # make readme
 sys.exit(main())   # a script, never imported
