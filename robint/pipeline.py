@@ -23,11 +23,11 @@ __all__ = ['RESERVED_KEYS', 'PROFILES', 'DEFAULT_PROFILE', 'RUNNER_KEYS', 'TQDM_
            'read_results', 'markdown_table', 'table_markdown', 'Results', 'check_finite', 'write_index', 'repo_root',
            'find_checkout', 'packaged_paper_dir', 'paper_dir', 'profile_path', 'load_profile', 'paper_notebooks',
            'select_notebooks', 'code_sources', 'parameters_cell', 'notebook_parameters', 'notebook_inputs',
-           'library_fingerprint', 'cache_key', 'snapshot', 'written_files', 'outputs_intact', 'stamp_path',
-           'read_stamp', 'results_delta', 'restore_results', 'tree_cpu_seconds', 'tree_snapshot', 'NotebookFailed',
-           'export_html', 'Tracker', 'ipc_kernel_manager', 'run_notebook', 'resolve_data_root', 'parse_models',
-           'check_given_models', 'seed_dir', 'parse_seeds', 'run_paper', 'paper_cli', 'robint_paper', 'paper_data',
-           'model_path', 'load_paper_models', 'paper_train_configs', 'robust_start', 'time_to_accuracy']
+           'library_fingerprint', 'cache_key', 'notebook_fingerprint', 'snapshot', 'written_files', 'outputs_intact',
+           'stamp_path', 'read_stamp', 'results_delta', 'restore_results', 'tree_cpu_seconds', 'tree_snapshot',
+           'NotebookFailed', 'export_html', 'Tracker', 'ipc_kernel_manager', 'run_notebook', 'resolve_data_root',
+           'parse_models', 'check_given_models', 'seed_dir', 'parse_seeds', 'run_paper', 'paper_cli', 'robint_paper',
+           'paper_data', 'model_path', 'load_paper_models', 'paper_train_configs', 'robust_start', 'time_to_accuracy']
 
 # %% ../nbs/09_pipeline.ipynb #b906b805
 def _umask()->int:
@@ -449,11 +449,62 @@ def _canon(o):
 def cache_key(code:list[str],          # code cell sources of the notebook
               params:dict,             # the parameters passed (paths relative to the checkout)
               upstream:dict,           # {earlier notebook: {output path: sha256} or None when it has no stamp}
-              lib:dict|None=None,      # library_fingerprint(); computed when None
+              lib:dict|None=None,      # notebook_fingerprint(code); computed when None
              )->str:                   # 64 hex digits
     "SHA-256 of everything a paper notebook's results depend on"
-    blob = dict(code=code, params=params, lib=lib or library_fingerprint(), upstream=upstream)
+    blob = dict(code=code, params=params, lib=lib or notebook_fingerprint(code), upstream=upstream)
     return hashlib.sha256(json.dumps(_canon(blob), sort_keys=True, separators=(',', ':')).encode()).hexdigest()
+
+# %% ../nbs/09_pipeline.ipynb #033a99b9
+import ast, importlib.metadata, functools
+
+def _imported(src:str)->set[str]:
+    "Dotted names of the modules `src` imports (relative imports as '.name'); IPython magics and shell lines ignored"
+    code = '\n'.join('' if l.lstrip().startswith(('%', '!')) else l for l in src.splitlines())
+    try: tree = ast.parse(code)
+    except SyntaxError: return {m for m in re.findall(r'^\s*(?:from|import)\s+([.\w]+)', code, re.M)}
+    out = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import): out |= {a.name for a in n.names}
+        elif isinstance(n, ast.ImportFrom):
+            base = '.' * n.level + (n.module or '')
+            out.add(base)
+            if (n.level and not n.module) or n.module == 'robint':          # `from . import core`, `from robint import models`
+                out |= {f"{base}.{a.name}" if n.module else f"{base}{a.name}" for a in n.names}
+    return out
+
+@functools.lru_cache(maxsize=1)
+def _distributions()->dict:
+    "Top-level import name -> installed distribution names"
+    return importlib.metadata.packages_distributions()
+
+def notebook_fingerprint(code:list[str],          # the notebook's code cell sources
+                         pkg_dir=None,            # robint's source folder (default: the installed package's)
+                         version:Callable|None=None, # distribution name -> version (default: importlib.metadata.version)
+                        )->dict:                  # {'robint': version, 'modules': {name: sha256}, 'libraries': {dist: version}}
+    "What a notebook's results depend on beyond its own code: the robint modules it reaches and the libraries they import"
+    pkg = Path(pkg_dir) if pkg_dir is not None else Path(robint.__file__).parent
+    version = version or importlib.metadata.version
+    mods, libs, todo = {}, set(), [('', s) for s in code]           # (module the source belongs to, source)
+    while todo:
+        owner, src = todo.pop()
+        for name in _imported(src):
+            if name.startswith('.'): name = 'robint.' + name.lstrip('.')         # relative: a sibling module of robint's
+            top, _, rest = name.partition('.')
+            if top != 'robint':
+                if top and top not in sys.stdlib_module_names: libs.add(top)
+                continue
+            m = rest.split('.')[0] or '__init__'
+            f = pkg/f'{m}.py'
+            if m in mods or not f.is_file(): continue                # a name imported from robint/__init__, not a module
+            text = f.read_text(); mods[m] = hashlib.sha256(text.encode()).hexdigest()
+            todo.append((m, text))
+    dists = {d for t in libs for d in _distributions().get(t, [])}
+    vers = {}
+    for d in sorted(dists):
+        try: vers[d] = version(d)
+        except importlib.metadata.PackageNotFoundError: pass
+    return dict(robint=robint.__version__, modules=dict(sorted(mods.items())), libraries=vers)
 
 # %% ../nbs/09_pipeline.ipynb #4ca38f3d
 def snapshot(dirs:Iterable, root)->dict[str, tuple[int, int]]:
@@ -892,7 +943,7 @@ def _run_sequence(nbs, todo, plan, prof, root, out_dir, run_dir, force, timeout,
     profile, models = prof['profile'], models or {}
     run_dir.mkdir(parents=True, exist_ok=True)        # a seed's folder (seed-<k>/) is made here
     Results(out_dir).set_profile(prof)
-    lib, summary = library_fingerprint(), {}
+    summary = {}
     say = (lambda s: tqdm.write(s, file=sys.stderr)) if progress else (lambda s: None)
     where = lambda p: _rel(p, root) if Path(p).is_relative_to(root) else str(p)
     say(f"robint-paper --profile {profile} (seed {prof.get('seed', 0)}): {len(todo)} notebook(s) -> {where(out_dir)}/, {where(run_dir)}/"
@@ -912,7 +963,8 @@ def _run_sequence(nbs, todo, plan, prof, root, out_dir, run_dir, force, timeout,
             if 'train_seeds' in plan[nb.stem]:     # the ledger also rests on every other seed's notebooks
                 upstream |= {f'seed-{s}/{p.stem}': _output_hashes(read_stamp(rd, p.stem)) for s, rd in (seed_runs or {}).items()
                              for p in nbs if p.stem.split('_')[0] in SEED_NOTEBOOKS}
-            key = cache_key(code_sources(nb), _key_params(plan[nb.stem], root, hashes), upstream, lib)
+            code = code_sources(nb)             # with the robint modules and libraries it reaches (notebook_fingerprint)
+            key = cache_key(code, _key_params(plan[nb.stem], root, hashes), upstream, notebook_fingerprint(code))
             stamp = read_stamp(run_dir, nb.stem)
             if not force and _cached(stamp, key, root):
                 restore_results(out_dir, stamp.get('results') or {})
