@@ -457,6 +457,7 @@ def cache_key(code:list[str],          # code cell sources of the notebook
 
 # %% ../nbs/09_pipeline.ipynb #033a99b9
 import ast, importlib.metadata, functools
+from typing import Callable
 
 def _imported(src:str)->set[str]:
     "Dotted names of the modules `src` imports (relative imports as '.name'); IPython magics and shell lines ignored"
