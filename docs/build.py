@@ -6,7 +6,7 @@
 2. This script writes the Sphinx sources into _site_src/: nbs/index.ipynb (rendered as the README is, docs/readme.py)
    as the start page, the API pages, a page describing the paper notebooks and their parameters, a reproduction report
    per committed profile (figures/<profile>/results.json + the profile's deviations + docs/reports/<profile>.md), with
-   every figure, and CHANGELOG.md.
+   every figure, CHANGELOG.md, and docs/architecture.md (the package's layering).
 3. Sphinx + myst-nb (docs/conf.py) turns them into HTML in _site/.
 `python docs/build.py --readme` (`make readme`) only writes README.md from nbs/index.ipynb.
 Why not `nbdev_proc_nbs` + Sphinx: tried first; it insists on installing Quarto (a download), and its execution step
@@ -72,10 +72,10 @@ def _title(nb:dict, fallback:str)->str:
     return m[1].strip() if m else fallback
 
 def api_pages()->list[str]:
-    "One page per library notebook (nbs/NN_*.ipynb), with the show_doc of its exports"
+    "One page per library notebook (nbs/NN_*.ipynb, NNa_*.ipynb), with the show_doc of its exports"
     (SRC/'api').mkdir(parents=True)
     names = []
-    for nb_path in sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb')):
+    for nb_path in sorted((ROOT/'nbs').glob('[0-9][0-9]*_*.ipynb')):
         (SRC/'api'/nb_path.name).write_text(json.dumps(api_notebook(nb_path)))
         names.append(f"api/{nb_path.stem}")
     return names
@@ -153,7 +153,7 @@ def _seed_results(profile:str)->dict:
 
 def wall_markdown(runs:dict)->str:
     "Minutes per notebook, one column per training seed, and the total"
-    from robint.pipeline import markdown_table
+    from robint.results import markdown_table
     cols = list(runs)
     nbs = sorted({k for r in runs.values() for k in (r.get('wall_time_s') or {})})
     rows = [[nb] + [round((runs[c].get('wall_time_s') or {}).get(nb, 0) / 60, 1) or '' for c in cols] for nb in nbs]
@@ -168,7 +168,7 @@ def _order(kind:str, name:str, e:dict)->tuple:
 
 def items_markdown(res:dict, img_dir:str)->tuple[str, int]:
     "(Markdown, number of figures) of every figure and table in results.json, in the paper's order"
-    from robint.pipeline import table_markdown
+    from robint.results import table_markdown
     items = [('figure', k, e) for k, e in (res.get('figures') or {}).items()]
     items += [('table', k, e) for k, e in res.items() if isinstance(e, dict) and 'rows' in e and 'columns' in e]
     stale, parts = res.get('stale') or {}, []
@@ -226,7 +226,7 @@ def index_page(api:list[str], profiles:list[str])->str:
     "The landing page: nbs/index.ipynb rendered exactly as README.md is, with links to the site's own pages"
     text = readme.render()
     text = re.sub(r'\]\((?!https?:|#|mailto:)([^)]+)\)', lambda m: f"]({_site_link(m[1], profiles)})", text)
-    toc = "\n".join(["```{toctree}", ":maxdepth: 1", ":caption: Library (one page per notebook)", "", *api, "```", "",
+    toc = "\n".join(["```{toctree}", ":maxdepth: 1", ":caption: Library (one page per notebook)", "", "architecture", *api, "```", "",
                      "```{toctree}", ":maxdepth: 1", ":caption: Paper pipeline", "", "paper",
                      *[f"{REPORTS}/{p}" for p in profiles], "changelog", "```", ""])
     return text + "\n\n" + toc
@@ -236,6 +236,7 @@ def main()->int:
     if SRC.exists(): shutil.rmtree(SRC)
     SRC.mkdir()
     shutil.copy(ROOT/'docs'/'conf.py', SRC/'conf.py')
+    shutil.copy(ROOT/'docs'/'architecture.md', SRC/'architecture.md')   # the layering, checked by tests/test_architecture.py
     api = api_pages()
     (SRC/'paper.md').write_text(paper_page())
     profiles = committed_profiles()

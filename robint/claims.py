@@ -182,7 +182,7 @@ def save_per_image(run_dir,                  # runs/<profile>/ (or a seed's fold
                    meta:Mapping|None=None,   # what they are: images, settings, precomputed intervals (JSON-able)
                   )->Path:                   # run_dir/per_image/<notebook>.npz
     "Keep a notebook's per-image numbers for the claims ledger (numeric arrays + a JSON description, written atomically)"
-    from robint.pipeline import atomic_write, _check_name
+    from robint.results import atomic_write, _check_name
     _check_name(notebook, 'notebook')
     out = {}
     for k, v in arrays.items():

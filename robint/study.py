@@ -873,7 +873,7 @@ def build_from_profile(study_dir, profile:str='fashion-cpu', run_dir=None, data_
                        name:str|None=None, root=None)->dict:
     "build_study on a profile's dataset: `images` random test images, `paint` random training images, models of `run_dir`"
     import torch
-    from robint.pipeline import load_profile, repo_root
+    from robint.profiles import load_profile, repo_root
     from robint.data import load_dataset
     prof = load_profile(profile, root)
     run_dir = Path(run_dir) if run_dir else Path(root or repo_root())/'runs'/profile

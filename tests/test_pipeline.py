@@ -148,6 +148,33 @@ def test_a_rerun_marks_what_it_did_not_rerun_out_of_date(first_run, tmp_path):
     assert 'stale' not in read_results(fig) and 'OUT OF DATE' not in (fig/'README.md').read_text()
     assert read_results(fig)['values']['s'] == 4 + 2 + 3
 
+def needs(path:Path, stems:list[str]):
+    "Give a notebook the metadata robint.needs"
+    nb = json.loads(path.read_text()); nb['metadata']['robint'] = {'needs': stems}; path.write_text(json.dumps(nb))
+
+def test_a_notebook_rests_only_on_what_it_needs(first_run, tmp_path):
+    "04_d needs 01_a only; 03_c needs 02_b only (and through it 01_a): reruns and out-of-date marks follow those lists"
+    root = copy_checkout(first_run[0], tmp_path/'repo'); fig, nbs = root/'figures'/'smoke', root/'nbs'/'paper'
+    make_notebook(nbs/'04_d.ipynb', "out_dir = 'figs'\nrun_dir = 'runs'",
+                  ["from pathlib import Path\nimport pandas as pd\nfrom robint.results import Results",
+                   "a = int(Path(run_dir, 'a.txt').read_text())\n"
+                   "Results(out_dir).table('extra_d', pd.DataFrame({'twice a': [2 * a]}), None, 'twice a')"])
+    needs(nbs/'04_d.ipynb', ['01_a']); needs(nbs/'03_c.ipynb', ['02_b'])
+    assert run_paper('smoke', root=root, progress=False) == {'01_a': 'cached', '02_b': 'cached', '03_c': 'ran', '04_d': 'ran'}
+    set_param(root, 'b', '5')                       # 02 writes another b.txt: 03 reruns, 04 does not
+    assert run_paper('smoke', root=root, progress=False) == {'01_a': 'cached', '02_b': 'ran', '03_c': 'ran', '04_d': 'cached'}
+    set_param(root, 'b', '6')
+    assert run_paper('smoke', root=root, progress=False, only='02') == {'02_b': 'ran'}
+    assert sorted(read_results(fig).get('stale', {})) == ['03_c']          # 04_d rests on 01_a only: current
+    set_param(root, 'a', '4')
+    assert run_paper('smoke', root=root, progress=False, only='01') == {'01_a': 'ran'}
+    stale = read_results(fig)['stale']
+    assert sorted(stale) == ['02_b', '03_c', '04_d'] and 'made before 01_a' in stale['03_c']   # 03_c through 02_b
+    assert run_paper('smoke', root=root, progress=False) == {'01_a': 'cached', '02_b': 'ran', '03_c': 'ran', '04_d': 'ran'}
+    assert read_results(fig)['extra_d']['rows'] == [[8]] and 'stale' not in read_results(fig)
+    needs(nbs/'02_b.ipynb', ['03_c'])              # a need must come earlier in the sequence: refused before anything runs
+    with pytest.raises(ValueError, match="02_b.ipynb: metadata robint.needs names '03_c', not an earlier notebook"): run_paper('smoke', root=root, progress=False)
+
 def test_failure_names_notebook_and_cell_then_resumes(tmp_path):
     root = make_checkout(tmp_path/'repo')
     set_param(root, 'fail', 'true')
