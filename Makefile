@@ -13,7 +13,8 @@ help:
 	@echo "make test     - install, check notebooks and package are in sync, nbdev_test, pytest tests/"
 	@echo "make paper    - regenerate figures/fashion-cpu (robint-paper --profile fashion-cpu)"
 	@echo "make docs     - build the documentation site offline into _site/ (open _site/index.html)"
-	@echo "make readme   - regenerate README.md from nbs/index.ipynb"
+	@echo "make readme   - regenerate figures/stability/ (make stability) and README.md from nbs/index.ipynb"
+	@echo "make stability - the verdict-stability table of every committed ledger into figures/stability/"
 
 install: venv fashion-mnist cifar10 browser
 
@@ -86,8 +87,13 @@ docs: install
 
 # README.md from nbs/index.ipynb (nbdev's readme_nb), executed with execnb; nbdev_readme needs Quarto, which is not here
 .PHONY: readme
-readme: install
+readme: install stability
 	$(PY) docs/build.py --readme
+
+# figures/stability/: every claim's verdict in each model family, from the committed ledgers (robint.stability)
+.PHONY: stability
+stability: install
+	$(PY) -c "from robint.stability import main; main()"
 
 # Fails when the notebooks and robint/ disagree (someone edited robint/*.py or forgot nbdev_export).
 export-check: install

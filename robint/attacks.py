@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_attacks.ipynb #d5e9a53c
 from __future__ import annotations
-import io, json, math, warnings
+import io, json, logging, math, time, warnings
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable
@@ -20,9 +20,9 @@ from .core import check_number, check_int, check_choice, check_images, check_lab
 from .models import fold_batchnorm
 
 # %% auto #0
-__all__ = ['STEPS', 'AMP_DTYPES', 'Step', 'LinfStep', 'L2Step', 'UnconstrainedStep', 'make_step', 'FlooredL2Step', 'SignL2Step',
-           'RawL2Step', 'WideStartStep', 'n_fgsm_step', 'ce_loss', 'margin_loss', 'pgd', 'predict', 'accuracy',
-           'pgd_correct', 'autoattack_correct', 'evaluate_robustness']
+__all__ = ['STEPS', 'AMP_DTYPES', 'AA_LIBRARIES', 'AA_LABELS', 'Step', 'LinfStep', 'L2Step', 'UnconstrainedStep', 'make_step',
+           'FlooredL2Step', 'SignL2Step', 'RawL2Step', 'WideStartStep', 'n_fgsm_step', 'ce_loss', 'margin_loss', 'pgd',
+           'predict', 'accuracy', 'pgd_correct', 'autoattack', 'autoattack_correct', 'evaluate_robustness']
 
 # %% ../nbs/03_attacks.ipynb #4eda1ab8
 def _pnorm(t:Tensor)->Tensor:
@@ -264,39 +264,154 @@ def pgd_correct(model, x, y, norm:str, eps:float, iters:int=20, step_size:float|
             ok[idx] = predict(model, xa, batch_size) == y[idx]
     return ok
 
-def _aa_key(model, x, y, **params)->str:
-    "SHA-256 of everything an AutoAttack result depends on: the model's tensors, the images, the labels, the settings"
-    import hashlib, torchattacks
+AA_LIBRARIES = ('pyautoattack', 'torchattacks')   # the authors' AutoAttack (the reference) and torchattacks' (10 iterations)
+AA_LABELS = {'apgd-ce': 'APGD-CE', 'apgd-dlr': 'APGD-DLR', 'apgd-t': 'APGD-T', 'fab': 'FAB', 'fab-t': 'FAB-T', 'square': 'Square'}
+
+def _aa_library(library:str):
+    "The AutoAttack library module, with a clear error naming the package when it is missing"
+    check_choice(library, 'library', AA_LIBRARIES)
+    pkg = {'pyautoattack': 'pyautoattack==0.2.0', 'torchattacks': 'torchattacks==3.5.1'}[library]
+    try: return __import__(library)
+    except ImportError: raise ImportError(f"AutoAttack (library={library!r}) needs {library}: pip install {pkg}") from None
+
+def _aa_key(model, x, y, library:str='torchattacks', **params)->str:
+    "SHA-256 of everything an AutoAttack result depends on: the model's tensors, the images, the labels, the settings, the library"
+    import hashlib
     raw = lambda t: t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes()   # any dtype, any layout
     h = hashlib.sha256()
     for k, v in model.state_dict().items(): h.update(k.encode()); h.update(str(v.dtype).encode()); h.update(raw(v))
     for t in (x, y): h.update(str(tuple(t.shape)).encode()); h.update(raw(t))
-    h.update(json.dumps({**params, 'torchattacks': torchattacks.__version__}, sort_keys=True).encode())
+    lib = {'torchattacks': {'torchattacks': _aa_library('torchattacks').__version__}}.get(library, {'library': library, 'version': _aa_library(library).__version__})
+    h.update(json.dumps({**params, **lib}, sort_keys=True).encode())
     return h.hexdigest()
+
+def _load_cache(cache, key:str)->dict|None:
+    "The arrays of an .npz cache made for `key`, or None (with a warning when it holds another run's results)"
+    if cache is None or not cache.exists(): return None
+    with np.load(cache, allow_pickle=False) as z:
+        if str(z['key']) == key: return {k: z[k].copy() for k in z.files}
+    warnings.warn(f"{cache} holds AutoAttack results of other inputs (model, images or settings): starting afresh")
+
+def _save_cache(cache, **arrays):
+    if cache is None: return
+    buf = io.BytesIO(); np.savez(buf, **arrays); _atomic_write_bytes(cache, buf.getvalue())
+
+def _check_cache_path(cache):
+    if cache is None: return None
+    cache = Path(cache)
+    if cache.suffix != '.npz': raise ValueError(f"cache must be a .npz file path, got {str(cache)!r}")
+    return cache
+
+def _reference_attack(aa, attack:str, x:Tensor, y:Tensor)->Tensor:
+    "One attack of pyautoattack's AutoAttack on a batch, set up as its run_standard_evaluation sets it up"
+    if attack in ('apgd-ce', 'apgd-dlr'): aa.apgd.loss = attack[5:]; aa.apgd.seed = aa.get_seed(); return aa.apgd.perturb(x, y)
+    if attack == 'apgd-t': aa.apgd_targeted.seed = aa.get_seed(); return aa.apgd_targeted.perturb(x, y)
+    if attack == 'fab': aa.fab.targeted = False; aa.fab.seed = aa.get_seed(); return aa.fab.perturb(x, y)
+    if attack == 'fab-t': aa.fab.targeted = True; aa.fab.n_restarts = 1; aa.fab.seed = aa.get_seed(); return aa.fab.perturb(x, y)
+    if attack == 'square': aa.square.seed = aa.get_seed(); return aa.square.perturb(x, y)
+    raise ValueError(f"unknown AutoAttack attack {attack!r}")
+
+class _Flags(logging.Handler):
+    "Collects the warnings AutoAttack's own checks log (a randomised or dynamic model, probabilities for logits, ...)"
+    def __init__(self): super().__init__(logging.WARNING); self.messages = []
+    def emit(self, record): self.messages.append(record.getMessage())
+
+def autoattack(model, x, y, norm:str, eps:float,
+               batch_size:int=250, seed:int=0,
+               version:str='standard',  # 'standard': APGD-CE, APGD-T, FAB-T, Square; 'rand': for randomised models
+               cache=None,              # .npz file: every finished batch of every attack is kept there; a rerun resumes from it
+               progress:bool=False,     # a tqdm bar per attack
+               fuse:bool=True,          # attack `fold_batchnorm(model)` (BatchNorm folded, channels-last): the same function, faster on CPU
+              )->dict:                  # {'robust', 'broken_by', 'attacks', 'seconds', 'broken', 'flags', 'rejected', 'max_perturbation'}
+    "The authors' AutoAttack (pyautoattack): each attack on the images the ones before it left, each output checked and re-classified by `model`"
+    check_choice(norm, 'norm', ('L2', 'Linf')); check_choice(version, 'version', ('standard', 'rand'))
+    check_int(batch_size, 'batch_size', lo=1); check_images(x, 'x')
+    check_labels(y, len(x), getattr(model, 'num_classes', None) or int(2**62))
+    make_step(norm, eps).check_eps(x); cache = _check_cache_path(cache)
+    paa = _aa_library('pyautoattack')
+    from pyautoattack import checks as aa_checks
+    key = _aa_key(model, x, y, 'pyautoattack', norm=norm, eps=float(eps), batch_size=batch_size, seed=seed, version=version, fuse=bool(fuse))
+    was = model.training; model.eval()
+    flags, log = _Flags(), logging.getLogger('auto-attack')   # pyautoattack's own logger: its checks and APGD's zero-gradient warning
+    log.addHandler(flags)
+    try:
+        net = fold_batchnorm(model) if fuse else model        # attacked; the verdict is the model's own prediction
+        aa = paa.AutoAttack(net, norm=norm, eps=float(eps), version=version, seed=seed, device=x.device)
+        attacks, n = list(aa.attacks_to_run), len(x)
+        st = _load_cache(cache, key)
+        if st is None:
+            ok0 = (predict(model, x, batch_size) == y).cpu().numpy()
+            st = dict(key=np.array(key), stage=np.array(0), start=ok0.copy(), robust=ok0.copy(),
+                      by=np.where(ok0, -1, 0).astype(np.int8),   # -1 robust, 0 misclassified clean, k + 1: broken by attacks[k]
+                      done=np.zeros(0, dtype=bool), seconds=np.zeros(len(attacks)), rejected=np.zeros(len(attacks), dtype=np.int64),
+                      max_norm=np.array(0.0), flags=np.array([], dtype=str))
+            if eps > 0:                                       # the checks run_standard_evaluation makes, on the first batch
+                xb, yb = x[:batch_size], y[:batch_size]
+                for k in aa_checks.funcs: aa_checks.funcs[k] = 0   # its call counter is global: reset, or one model's flag sticks to the next
+                if version != 'rand': aa_checks.check_randomized(aa.get_logits, xb, yb, bs=batch_size, logger=log)
+                n_cls = aa_checks.check_range_output(aa.get_logits, xb, logger=log)
+                aa_checks.check_dynamic(net, xb, False, logger=log)
+                aa_checks.check_n_classes(n_cls, attacks, aa.apgd_targeted.n_target_classes, aa.fab.n_target_classes, logger=log)
+                st['flags'] = np.array(flags.messages, dtype=str); flags.messages = []
+        tol = 1e-5 * max(float(eps), 1.0)
+        while eps > 0 and int(st['stage']) < len(attacks):
+            k = int(st['stage']); attack = attacks[k]
+            idx = np.flatnonzero(st['start'])                 # the images every attack before this one left standing
+            nb = -(-len(idx) // batch_size)
+            if len(st['done']) != nb: st['done'] = np.zeros(nb, dtype=bool)
+            todo = [b for b in range(nb) if not st['done'][b]]
+            for b in tqdm(todo, desc=f"AutoAttack {AA_LABELS[attack]} {norm} eps={eps:g}", disable=not progress, initial=nb - len(todo), total=nb):
+                ib = torch.from_numpy(idx[b * batch_size:(b + 1) * batch_size]).to(x.device)
+                xb, yb = x[ib], y[ib]
+                t0 = time.perf_counter()
+                xa = _reference_attack(aa, attack, xb.contiguous(memory_format=torch.channels_last) if fuse else xb, yb).detach().to(x.dtype)
+                d = (xa - xb).flatten(1)
+                dist = d.norm(dim=1) if norm == 'L2' else d.abs().amax(dim=1)
+                valid = (dist <= eps + tol) & (xa.flatten(1).amin(1) >= -tol) & (xa.flatten(1).amax(1) <= 1 + tol)
+                wrong = predict(model, xa, batch_size) != yb
+                broken = (wrong & valid).cpu().numpy()
+                st['rejected'][k] += int((wrong & ~valid).sum())      # misclassified but outside the threat model: not counted
+                st['seconds'][k] += time.perf_counter() - t0
+                if broken.any(): st['max_norm'] = np.array(max(float(st['max_norm']), float(dist[torch.from_numpy(broken).to(x.device)].max())))
+                hit = ib.cpu().numpy()[broken]
+                st['robust'][hit] = False; st['by'][hit] = k + 1
+                st['done'][b] = True
+                if flags.messages: st['flags'] = np.array([*st['flags'].tolist(), *flags.messages], dtype=str); flags.messages = []
+                _save_cache(cache, **st)
+            st['stage'] = np.array(k + 1); st['start'] = st['robust'].copy(); st['done'] = np.zeros(0, dtype=bool)
+            _save_cache(cache, **st)
+        acc = {'clean': float((st['by'] != 0).mean())}
+        for k, a in enumerate(attacks): acc[a] = float(((st['by'] == -1) | (st['by'] > k + 1)).mean())
+        if eps > 0: aa_checks.check_square_sr(acc, logger=log)
+        fl = [*st['flags'].tolist(), *flags.messages]
+        names = np.array(['robust', 'clean'] + attacks)[np.where(st['by'] < 0, 0, st['by'].astype(int) + 1)]
+        return {'robust': torch.from_numpy(st['robust'].copy()).to(x.device), 'broken_by': names.tolist(), 'attacks': attacks,
+                'broken': {a: int((st['by'] == k + 1).sum()) for k, a in enumerate(attacks)}, 'misclassified_clean': int((st['by'] == 0).sum()),
+                'seconds': {a: float(s) for a, s in zip(attacks, st['seconds'])}, 'accuracy_after': acc,
+                'rejected': {a: int(r) for a, r in zip(attacks, st['rejected'])}, 'flags': list(dict.fromkeys(fl)),
+                'max_perturbation': float(st['max_norm']), 'n': n}
+    finally:
+        log.removeHandler(flags); model.train(was)
 
 def autoattack_correct(model, x, y, norm:str, eps:float,
                        batch_size:int=256, seed:int=0, version:str='standard',
                        cache=None,             # .npz file: each finished batch is saved there and a rerun resumes from it
                        progress:bool=False,    # a tqdm bar over batches
                        fuse:bool=True,         # attack `fold_batchnorm(model)` (BatchNorm folded, channels-last): the same function, faster on CPU
+                       library:str='pyautoattack',  # the authors' AutoAttack ('pyautoattack', see `autoattack`) or torchattacks' 10-iteration one
                       )->Tensor:
-    "Per-example bool (N,): still correct under torchattacks' AutoAttack (standard version), resumable batch by batch"
-    check_choice(norm, 'norm', STEPS); check_choice(version, 'version', ('standard', 'rand'))
+    "Per-example bool (N,): still correct under AutoAttack's standard version, resumable batch by batch"
+    check_choice(norm, 'norm', STEPS); check_choice(version, 'version', ('standard', 'rand')); check_choice(library, 'library', AA_LIBRARIES)
     check_int(batch_size, 'batch_size', lo=1); check_images(x, 'x')
     make_step(norm, eps).check_eps(x)
     if eps == 0: return predict(model, x, batch_size) == y
-    try: import torchattacks
-    except ImportError: raise ImportError("AutoAttack needs torchattacks: pip install --no-deps torchattacks==3.5.1") from None
+    if library == 'pyautoattack': return autoattack(model, x, y, norm, eps, batch_size, seed, version, cache, progress, fuse)['robust']
+    torchattacks = _aa_library('torchattacks'); cache = _check_cache_path(cache)
     nb = -(-len(x) // batch_size)
-    ok, done, key = torch.zeros(len(x), dtype=torch.bool), np.zeros(nb, dtype=bool), None
-    if cache is not None:
-        cache = Path(cache)
-        if cache.suffix != '.npz': raise ValueError(f"cache must be a .npz file path, got {str(cache)!r}")
-        key = _aa_key(model, x, y, norm=norm, eps=float(eps), batch_size=batch_size, seed=seed, version=version, fuse=bool(fuse))
-        if cache.exists():
-            with np.load(cache) as z:
-                if str(z['key']) == key: ok, done = torch.from_numpy(z['ok'].copy()), z['done'].copy()
-                else: warnings.warn(f"{cache} holds AutoAttack results of other inputs (model, images or settings): starting afresh")
+    ok, done = torch.zeros(len(x), dtype=torch.bool), np.zeros(nb, dtype=bool)
+    key = _aa_key(model, x, y, norm=norm, eps=float(eps), batch_size=batch_size, seed=seed, version=version, fuse=bool(fuse)) if cache else None
+    st = _load_cache(cache, key) if cache else None
+    if st is not None: ok, done = torch.from_numpy(st['ok']), st['done']
     was = model.training; model.eval()
     try:
         nc = getattr(model, 'num_classes', None)
@@ -305,13 +420,11 @@ def autoattack_correct(model, x, y, norm:str, eps:float,
         net = fold_batchnorm(model) if fuse else model    # attacked; the verdict below is the model's own prediction
         aa = torchattacks.AutoAttack(net, norm=norm, eps=eps, version=version, n_classes=nc, seed=seed)
         todo = [b for b in range(nb) if not done[b]]
-        for b in tqdm(todo, desc=f'AutoAttack {norm} eps={eps:g}', disable=not progress, initial=nb - len(todo), total=nb):
+        for b in tqdm(todo, desc=f'AutoAttack (torchattacks) {norm} eps={eps:g}', disable=not progress, initial=nb - len(todo), total=nb):
             s = slice(b * batch_size, (b + 1) * batch_size)   # torchattacks seeds every attack per call: a batch's result does not depend on the others
             ok[s] = (predict(model, aa(x[s], y[s]), batch_size) == y[s]).cpu()
             done[b] = True
-            if cache is not None:
-                buf = io.BytesIO(); np.savez(buf, key=np.array(key), ok=ok.numpy(), done=done)
-                _atomic_write_bytes(cache, buf.getvalue())
+            _save_cache(cache, key=np.array(key), ok=ok.numpy(), done=done)
         return ok.to(x.device)
     finally: model.train(was)
 
@@ -321,18 +434,19 @@ def evaluate_robustness(model:nn.Module, x:Tensor, y:Tensor,
                         eps:list[float]=(0, 0.25, 0.5, 1.0), # radii in pixel units; 0 is always added
                         iters:int=20, restarts:int=1, step_size:float|None=None,
                         autoattack:bool=False,    # also run AutoAttack at every eps > 0 (slow on CPU)
+                        autoattack_library:str='pyautoattack',  # the authors' AutoAttack, or 'torchattacks' (10 iterations, faster)
                         batch_size:int=256, seed:int=0, progress:bool=True,
                        )->dict:                   # {'clean', 'rows': [{eps, pgd, autoattack}], 'checks': {...}}
     "Clean, PGD and AutoAttack accuracy over a list of eps, with the sanity checks a strong evaluation must pass"
     check_images(x); check_labels(y, len(x), getattr(model, 'num_classes', None) or int(y.max()) + 1)
-    check_choice(norm, 'norm', STEPS)
+    check_choice(norm, 'norm', STEPS); check_choice(autoattack_library, 'autoattack_library', AA_LIBRARIES)
     eps = sorted({0.0, *[float(check_number(e, 'eps', lo=0)) for e in eps]})
     for e in eps: make_step(norm, e, step_size, iters).check_eps(x)
     clean = accuracy(model, x, y, batch_size)
     rows = []
     for e in eps:
         r = {'eps': e, 'pgd': pgd_correct(model, x, y, norm, e, iters, step_size, restarts, batch_size, seed, progress=progress).float().mean().item()}
-        if autoattack: r['autoattack'] = autoattack_correct(model, x, y, norm, e, batch_size, seed).float().mean().item()
+        if autoattack: r['autoattack'] = autoattack_correct(model, x, y, norm, e, batch_size, seed, library=autoattack_library).float().mean().item()
         rows.append(r)
     pg = [r['pgd'] for r in rows]
     checks = {'eps0_equals_clean': abs(rows[0]['pgd'] - clean) < 1e-9,

@@ -12,7 +12,7 @@ from .results import file_sha256
 
 # %% auto #0
 __all__ = ['MODEL_NAMES', 'DATASET_SHAPES', 'ROBUST_INITS', 'parse_models', 'check_given_models', 'paper_data', 'model_path',
-           'load_paper_models', 'paper_train_configs', 'robust_start', 'time_to_accuracy']
+           'load_paper_models', 'paper_train_configs', 'robust_start', 'model_provenance', 'time_to_accuracy']
 
 # %% ../nbs/09f_paper.ipynb #5b2f11eb
 MODEL_NAMES = ('standard', 'robust')
@@ -157,6 +157,23 @@ def robust_start(model,                    # the freshly created robust model (s
                          f"({src.config} != {model.config})")
     model.load_state_dict(src.state_dict())
     return f"-from-standard-{standard_cfg.hash()}"
+
+# %% ../nbs/09f_paper.ipynb #19a52e16
+def model_provenance(run_dir,                 # runs/<profile>/ of the training notebook
+                     out_dir,                 # figures/<profile>/: its results.json holds Table A
+                     names:Iterable[str]=MODEL_NAMES,
+                    )->str:
+    "Each kept model's epoch and held-out accuracies, and whether the pair is the one figures/<profile>/'s Table A describes"
+    from robint.results import read_results
+    rows = {r[0]: r for r in (read_results(out_dir).get('tableA_training') or {}).get('rows', [])}
+    parts, same = [], bool(rows)
+    for k in names:
+        meta = json.loads(model_path(run_dir, k).with_suffix('.json').read_text())
+        parts.append(f"{k}: 01_train's epoch {meta['epoch']}, held-out clean {100 * meta['val_clean']:.1f}% / PGD {100 * meta['val_adv']:.1f}%")
+        r = rows.get(k)
+        same = same and r is not None and (r[2], r[3], r[4]) == (meta['epoch'], meta['val_clean'], meta['val_adv'])
+    tail = ('the pair of Table A' if same else 'not the pair of Table A: another training run' if rows else 'no Table A recorded')
+    return '; '.join(parts) + f" ({tail})"
 
 # %% ../nbs/09f_paper.ipynb #eb8cab09
 def time_to_accuracy(log:list,             # training log rows (train()['log'] or log.csv): 'epoch', 'seconds' and `column`

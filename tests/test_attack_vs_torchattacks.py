@@ -1,4 +1,4 @@
-"robint's PGD-20, L2 and Linf, against torchattacks' PGDL2 and PGD with the same settings, on a Fashion-MNIST model trained here."
+"robint's PGD-20, L2 and Linf, against torchattacks' PGDL2 and PGD with the same settings, and the reference AutoAttack against PGD, on a Fashion-MNIST model trained here."
 import pytest
 import torch
 from robint.data import load_fashion_mnist, channel_stats
@@ -45,9 +45,27 @@ def test_pgd20_agrees_with_torchattacks(fashion_model, norm, eps):
 
 def test_strong_evaluation_sanity_with_autoattack(fashion_model):
     m, x, y = fashion_model
-    ev = robint_eval(m, x[:50], y[:50], 'L2', eps=[0.15, 0.3], iters=20, restarts=1, autoattack=True, progress=False)
+    ev = robint_eval(m, x[:50], y[:50], 'L2', eps=[0.15, 0.3], iters=20, restarts=1, autoattack=True, autoattack_library='torchattacks',
+                     progress=False)
     rows = {r['eps']: r for r in ev['rows']}
     print(f"\nclean {ev['clean']:.2f}; " + '; '.join(f"eps={e:g}: PGD {r['pgd']:.2f} AA {r['autoattack']:.2f}" for e, r in rows.items()))
     assert ev['checks'] == {'eps0_equals_clean': True, 'pgd_non_increasing': True, 'autoattack_le_pgd': True,
                             'autoattack_non_increasing': True}, ev['checks']
     assert rows[0.0]['autoattack'] == ev['clean'] and rows[0.3]['autoattack'] < ev['clean']   # AutoAttack really attacked
+
+@pytest.mark.parametrize('norm, eps', [('L2', 0.3), ('Linf', 0.02)])
+def test_reference_autoattack_is_stronger_than_pgd_and_stays_in_the_ball(fashion_model, norm, eps):
+    """The authors' AutoAttack on a trained model: never above PGD-20, below 1-step PGD (which APGD beats), every image
+    it counts as broken within eps and in [0,1], the per-attack counts adding up, and no flag raised"""
+    from robint.attacks import autoattack, pgd_correct
+    m, x, y = fashion_model
+    x, y = x[:100], y[:100]
+    d = autoattack(m, x, y, norm, eps, batch_size=100)
+    pgd20, pgd1 = (pgd_correct(m, x, y, norm, eps, iters=k) for k in (20, 1))
+    clean = predict(m, x) == y
+    print(f"\n{norm} eps={eps}: clean {int(clean.sum())}, PGD-1 {int(pgd1.sum())}, PGD-20 {int(pgd20.sum())}, AutoAttack {int(d['robust'].sum())}; "
+          f"broken by {d['broken']}; {sum(d['seconds'].values()):.0f} s")
+    assert int(d['robust'].sum()) <= int(pgd20.sum()) and int(d['robust'].sum()) < int(pgd1.sum()), d
+    assert not (d['robust'] & ~clean).any()                                   # a misclassified image is never robust
+    assert d['misclassified_clean'] + sum(d['broken'].values()) + int(d['robust'].sum()) == len(x)
+    assert 0 < d['max_perturbation'] <= eps + 1e-5 and not any(d['rejected'].values()) and d['flags'] == [], d

@@ -16,7 +16,8 @@ TABLES = ['table1_accuracy', 'table1b_pgd_losses', 'table2_fid', 'table3_inversi
           'tableD_interpretability', 'tableE_randomisation', 'tableF_representation_distance', 'tableG_feature_vis',
           'tableS1_sip_at', 'tableM1_minibatch_attack_strength', 'tableM2_gradient_scale', 'tableP1_protoflow',
           'tableH1_perceptibility_simulated', 'tableH2_psychometric_simulated', 'tableG2_feature_vis_all_units', 'tableH_inversion_pixels',
-          'tableV_claims_by_seed', 'tableR0_readout_premise', 'tableR1_readout_inversions', 'tableR2_readout_claims']
+          'tableV_claims_by_seed', 'tableR0_readout_premise', 'tableR1_readout_inversions', 'tableR2_readout_claims',
+          'tableC_autoattack', 'tableC2_autoattack_vs_pgd', 'tableC3_autoattack_attacks']
 TORCH = ['torch==2.14.1', 'torchvision==0.29.1']       # the releases on this machine's disk (pip takes them from there)
 HEARTBEAT = 8                                        # seconds between heartbeat lines in the smoke run (default 60)
 NOTEBOOKS = sorted(p.stem for p in (REPO/'nbs'/'paper').glob('[0-9]*.ipynb'))
@@ -65,6 +66,9 @@ def wheel_venv(tmp_path_factory):
     run(pip + TORCH + [str(whl)], timing, 'pip install torch + wheel', env=clean_env())
     frozen = run([str(tmp/'venv'/'bin'/'python'), '-m', 'pip', 'list', '--format=freeze'], timing, 'pip list', env=clean_env()).stdout
     assert 'robint==' in frozen and 'torch==2.14.1' in frozen and 'fastcore==1.12' in frozen, frozen   # the wheel's own requirements, resolved
+    assert 'pyautoattack==' in frozen, frozen                                      # the reference AutoAttack comes with the wheel
+    chk = run([str(tmp/'venv'/'bin'/'python'), '-m', 'pip', 'check'], timing, 'pip check', env=clean_env())
+    assert 'No broken requirements' in chk.stdout, chk.stdout                    # every requirement resolved without a conflict
     away = tmp/'away'; away.mkdir()
     assert not any((d/'settings.ini').exists() for d in (away, *away.parents))    # no checkout around it
     return tmp/'venv'/'bin', away, timing
@@ -293,26 +297,47 @@ def test_train_notebook_fine_tunes_the_robust_model_when_asked(smoke, tmp_path):
     cap = json.loads((tmp_path/'fig'/'results.json').read_text())['figures']['figA_training_curves']['caption']
     assert "the robust model starts from the standard model's kept checkpoint" in cap, cap
 
-def test_autoattack_table_shows_table1s_own_pgd_and_is_never_above_it(smoke, tmp_path):
-    """02 with AutoAttack on (papermill -p autoattack_n 8, the smoke run's models, this checkout's torchattacks; the smoke
-    profile leaves it off, as the wheel does not install torchattacks): Table C's PGD columns are Table 1's and 1b's
-    per-image results on those images, and AutoAttack is never above them"""
+def test_autoattack_notebook_pairs_the_reference_with_table1s_pgd(smoke, tmp_path):
+    """02b in the smoke run (the wheel, which has no torchattacks): Table C's PGD column is Table 1's per-image result on
+    the same images, the reference AutoAttack is never above it, the 2x2 table adds up image by image, and the attacks'
+    counts add up to what they broke; then 02b again with this checkout's torchattacks, from the smoke run's cache"""
     from robint.claims import load_per_image
     out, _, _ = smoke
-    n, fig, runs = 8, tmp_path/'fig', tmp_path/'runs'
-    shutil.copytree(out/'runs'/'smoke'/'models', runs/'models')
-    cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(REPO/'nbs'/'paper'/'02_robustness.ipynb'), str(tmp_path/'02.ipynb'),
-           '-p', 'out_dir', str(fig), '-p', 'run_dir', str(runs), '-p', 'autoattack_n', str(n), '-p', 'sweep_n', '50']
-    r = subprocess.run(cmd, cwd=REPO/'nbs'/'paper', capture_output=True, text=True)
+    fig, runs = out/'figures'/'smoke', out/'runs'/'smoke'
+    res = json.loads((fig/'results.json').read_text())
+    tc, tc2, tc3 = (res[k] for k in ('tableC_autoattack', 'tableC2_autoattack_vs_pgd', 'tableC3_autoattack_attacks'))
+    pgd, meta = load_per_image(runs, '02_robustness')
+    aa, aa_meta = load_per_image(runs, '02b_autoattack')
+    n = aa_meta['images']
+    assert n == 8 and meta['images'] >= n and aa_meta['attacks'] == ['apgd-ce', 'apgd-t', 'fab-t', 'square'], aa_meta
+    col = lambda t, c: t['columns'].index(c)
+    rows = {r[0]: r for r in tc['rows']}
+    assert sorted(rows) == ['robust', 'standard'] and 'not run: torchattacks is not installed' in tc['caption'], tc
+    assert 'torchattacks AutoAttack (10 it.)' not in tc['columns'], tc['columns']   # not run: no column, no NaN
+    for name, r in rows.items():
+        p, a = pgd[f'pgd/{name}'][:n] > 0.5, aa[f'autoattack/{name}'] > 0.5
+        assert r[col(tc, 'PGD-20 x 1 (Table 1)')] == round(100 * p.mean(), 2), (name, r)
+        assert r[col(tc, 'AutoAttack (reference)')] == round(100 * a.mean(), 2) <= r[col(tc, 'PGD-20 x 1 (Table 1)')] + 1e-9, (name, r)
+        assert r[col(tc, 'AutoAttack - PGD')] == round(100 * (a.astype(float) - p).mean(), 2)
+        two = dict(zip(tc2['columns'], next(x for x in tc2['rows'] if x[0] == name)))
+        assert two['both robust'] == int((a & p).sum()) and two['PGD robust, AutoAttack broke it'] == int((~a & p).sum())
+        assert two['both robust'] + two['PGD robust, AutoAttack broke it'] + two['PGD broke it, AutoAttack robust'] + two['both broke it'] == n
+        broken = sum(x[col(tc3, 'images broken')] for x in tc3['rows'] if x[0] == name)
+        wrong = round(n * (1 - r[col(tc, 'clean')] / 100))
+        assert broken + wrong == n - int(a.sum()), (name, tc3['rows'])   # every image not robust was misclassified or broken by one attack
+    # again with torchattacks, reusing the run's folders: the reference comes from its cache, torchattacks' column is filled
+    shutil.copytree(runs, tmp_path/'runs')
+    cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(REPO/'nbs'/'paper'/'02b_autoattack.ipynb'), str(tmp_path/'02b.ipynb'),
+           '-p', 'out_dir', str(tmp_path/'fig'), '-p', 'run_dir', str(tmp_path/'runs')]
+    t0 = time.perf_counter(); r = subprocess.run(cmd, cwd=REPO/'nbs'/'paper', capture_output=True, text=True); secs = time.perf_counter() - t0
     assert r.returncode == 0, r.stderr[-3000:]
-    tc = json.loads((fig/'results.json').read_text())['tableC_autoattack']
-    arrays, meta = load_per_image(runs, '02_robustness')
-    assert meta['images'] >= n and [r[0] for r in tc['rows']] == ['standard', 'robust'], (meta, tc['rows'])
-    for name, pgd, margin, aa in tc['rows']:
-        assert pgd == round(100 * float(arrays[f'pgd/{name}'][:n].mean()), 2), (name, pgd)
-        assert margin == round(100 * float(arrays[f'pgd_margin/{name}'][:n].mean()), 2), (name, margin)
-        assert 0 <= aa <= pgd + 1e-9 and (aa * n / 100) == pytest.approx(round(aa * n / 100)), (name, aa)
-    assert 'Table 1 and 1b on these images' in tc['caption'] and (runs/'autoattack'/'robust.npz').is_file(), tc['caption']
+    tc_b = json.loads((tmp_path/'fig'/'results.json').read_text())['tableC_autoattack']
+    for row in tc_b['rows']:
+        ta = row[col(tc_b, 'torchattacks AutoAttack (10 it.)')]
+        assert row[col(tc_b, 'AutoAttack (reference)')] == rows[row[0]][col(tc, 'AutoAttack (reference)')]    # the same verdicts, from the cache
+        assert 0 <= ta <= row[col(tc_b, 'clean')] and (ta * n / 100) == pytest.approx(round(ta * n / 100)), row
+    assert (tmp_path/'runs'/'autoattack'/'robust.npz').is_file() and 'not run' not in tc_b['caption']
+    print(f"\n02b with torchattacks, the reference from its cache: {secs:.0f} s")
 
 def test_claims_ledger_holds_every_claim_with_a_finite_interval(smoke):
     "11_claims on the smoke profile: every claim of robint.claims.CLAIMS, measured ones with finite low <= effect <= high"
@@ -340,7 +365,7 @@ def test_claims_ledger_holds_every_claim_with_a_finite_interval(smoke):
     col = lambda c: [r[t2['columns'].index(c)] for r in t2['rows']]
     for m in ('FID', 'KID'):
         assert all(lo <= v <= hi for lo, v, hi in zip(col(f'{m} low'), col(m), col(f'{m} high'))), (m, t2['rows'])
-    for nb in ('02_robustness', '03_attributions', '04_generation', '05_inversion', '05b_readouts', '06_feature_vis'):
+    for nb in ('02_robustness', '02b_autoattack', '03_attributions', '04_generation', '05_inversion', '05b_readouts', '06_feature_vis'):
         assert (out/'runs'/'smoke'/'per_image'/f'{nb}.npz').is_file(), nb
 
 def test_readout_ablation_repeats_05_through_the_models_own_readout(smoke):

@@ -202,7 +202,8 @@ def test_robust_model_evaluation_sanity(robust_fashion):
     print('\nPGD-20 accuracy by eps:', {r['eps']: round(r['pgd'], 3) for r in sweep['rows']})
     assert sweep['rows'][0]['pgd'] == sweep['clean'] > 0.6                 # eps 0 is the clean accuracy of a trained model
     assert all(a >= b for a, b in zip(pg, pg[1:])) and pg[-1] < pg[0]      # non-increasing in eps, and the attack bites
-    aa = evaluate_robustness(m, x[:32], y[:32], 'L2', eps=[1.0], iters=20, autoattack=True, progress=False)   # AutoAttack is the slow part
+    aa = evaluate_robustness(m, x[:32], y[:32], 'L2', eps=[1.0], iters=20, autoattack=True, autoattack_library='torchattacks',
+                             progress=False)   # AutoAttack is the slow part: torchattacks' 10-iteration one here
     print('AutoAttack vs PGD:', {r['eps']: (round(r['autoattack'], 3), round(r['pgd'], 3)) for r in aa['rows']})
     assert all(aa['checks'].values()), aa['checks']                        # includes AutoAttack <= PGD at every eps
     assert aa['rows'][0]['autoattack'] == aa['clean']
