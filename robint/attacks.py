@@ -281,7 +281,8 @@ def _aa_key(model, x, y, library:str='torchattacks', **params)->str:
     h = hashlib.sha256()
     for k, v in model.state_dict().items(): h.update(k.encode()); h.update(str(v.dtype).encode()); h.update(raw(v))
     for t in (x, y): h.update(str(tuple(t.shape)).encode()); h.update(raw(t))
-    lib = {'torchattacks': {'torchattacks': _aa_library('torchattacks').__version__}}.get(library, {'library': library, 'version': _aa_library(library).__version__})
+    v = _aa_library(library).__version__                 # only the library used: the other need not be installed
+    lib = {'torchattacks': v} if library == 'torchattacks' else {'library': library, 'version': v}   # torchattacks: the key earlier caches have
     h.update(json.dumps({**params, **lib}, sort_keys=True).encode())
     return h.hexdigest()
 

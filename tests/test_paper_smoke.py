@@ -183,9 +183,10 @@ def test_second_run_is_cached_and_a_busy_machine_is_named(smoke, wheel_venv):
 def test_a_papermill_parameter_changes_the_result(smoke, tmp_path):
     "papermill -p eval_eps 0.0: Table 1's adversarial column becomes the clean accuracy"
     out, _, _ = smoke
-    fig = tmp_path/'fig'
+    fig, runs = tmp_path/'fig', tmp_path/'runs'
+    shutil.copytree(out/'runs'/'smoke'/'models', runs/'models')   # its own run folder: the smoke run's per-image results stay the smoke run's
     cmd = [sys.executable, '-m', 'papermill', '-k', 'python3', str(REPO/'nbs'/'paper'/'02_robustness.ipynb'), str(tmp_path/'02.ipynb'),
-           '-p', 'out_dir', str(fig), '-p', 'run_dir', str(out/'runs'/'smoke'), '-p', 'eval_eps', '0.0', '-p', 'sweep_n', '50']
+           '-p', 'out_dir', str(fig), '-p', 'run_dir', str(runs), '-p', 'eval_eps', '0.0', '-p', 'sweep_n', '50']
     subprocess.run(cmd, check=True, cwd=REPO/'nbs'/'paper', capture_output=True)
     ours = json.loads((fig/'results.json').read_text())['table1_accuracy']
     base = json.loads((out/'figures'/'smoke'/'results.json').read_text())['table1_accuracy']
