@@ -223,7 +223,8 @@ def _mark_stale(nbs:list, summary:dict, out_dir:Path, profile:str, needs:dict|No
     for k in summary: stale.pop(k, None)                 # ran, or cached against today's upstream: current
     credited = {e.get('notebook') for _, _, e in _index_items(res)}
     for p in nbs:
-        under = [s for s in ran if s in rests_on(needs, p.stem)]   # in sequence order
+        below = rests_on(needs, p.stem)
+        under = [s for s in ran if s in below]                 # what it rests on that ran, in sequence order
         if under and p.stem not in summary and p.stem in credited:
             stale[p.stem] = (f"made before {under[0]} was re-run on {datetime.now().strftime('%Y-%m-%d')}; "
                              f"rerun `robint-paper --profile {profile} --only {p.stem}`")
